@@ -28,7 +28,7 @@ cmd=${1:-test}; shift || true
 setup_env
 case "$cmd" in
   setup) echo "environment ready: $VENV" ;;
-  study) tagparrot data; tagparrot study "$@" ;;
+  study) tagparrot data; tagparrot study "$@"; python scripts/results_table.py ;;
   test)
     nbdev_export
     if [ -n "$(git status --porcelain -- tagparrot scripts 2>/dev/null)" ]; then
