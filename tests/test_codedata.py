@@ -21,7 +21,7 @@ def planted(tmp_path_factory):
     a, b = root/'alpha', root/'beta'
     (a/'pkg').mkdir(parents=True); (b/'lib').mkdir(parents=True)
     orig = module(1)
-    (a/'pkg'/'orig.py').write_text(orig)
+    (a/'pkg'/'a_orig.py').write_text(orig)
     (a/'pkg'/'copy_ws.py').write_text(orig.replace('\n', '\n\n').replace(' * ', '*'))   # exact, modulo whitespace
     (a/'pkg'/'near.py').write_text(orig.replace('fn_1_0(', 'renamed(').replace('* 3 +', '* 33 +'))  # near copy
     (a/'pkg'/'other.py').write_text(module(2))
@@ -48,7 +48,7 @@ def test_planted_duplicates_and_skips(planted, tmp_path):
     valid = held_out_repos(discover_files([a, b]), 0.3)
     assert len(valid) == 1
     # the first copy in (train first, repo, path) order survives; the other copies are dropped
-    first_orig = ('beta', 'lib/orig_again.py') if 'alpha' in valid else ('alpha', 'pkg/orig.py')
+    first_orig = ('beta', 'lib/orig_again.py') if 'alpha' in valid else ('alpha', 'pkg/a_orig.py')
     assert kept_paths(tmp_path/'c') == {first_orig, ('alpha', 'pkg/other.py'), ('beta', 'lib/mine.py')}
     assert (stats['exact_duplicates'], stats['near_duplicates']) == (2, 1)
     assert (stats['undecodable'], stats['too_large'], stats['too_small'], stats['dropped_auto_generated']) == (2, 1, 1, 1)

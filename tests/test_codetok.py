@@ -54,7 +54,8 @@ def test_cli_train_and_stats(tmp_path):
     build = [exe, 'corpus', 'build', '--out', str(corpus), '--no-default-sources', '--workers', '1',
              '--valid-fraction', '0.2'] + [a for d in ('json', 'asyncio', 'email', 'xml', 'logging') for a in ('--source', str(lib/d))]
     subprocess.run(build, capture_output=True, text=True, check=True)
-    env = {**__import__('os').environ, 'TAGPARROT_ROOT': str(tmp_path)}   # the English baseline is cached there
+    from tagparrot.core import shared_dir
+    env = {**__import__('os').environ, 'TAGPARROT_ROOT': str(tmp_path), 'TAGPARROT_SHARED': str(shared_dir())}   # the English baseline is cached there
     res = subprocess.run([exe, 'tokenizer', 'train', '--corpus', str(corpus), '--out', str(tmp_path/'tok'),
                           '--vocab-size', '1000'], capture_output=True, text=True, check=True, env=env)
     trained = json.loads(res.stdout.strip().splitlines()[-1])
