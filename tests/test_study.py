@@ -42,3 +42,18 @@ def test_failed_cells_are_recorded_and_do_not_stop_the_others(tmp_path):
     fails = [json.loads(l) for l in (tmp_path/'runs'/'failures.jsonl').read_text().splitlines()]
     assert sorted(f['seed'] for f in fails) == [0, 1]
     assert all('need at least 8' in f['error'] and Path(f['notebook']).exists() for f in fails)
+
+
+def test_readme_table_is_generated_from_the_csv(tmp_path):
+    rows = [{'method': m, 'checkpoint': '-', 'train_size': n, 'slice_index': 0, 'seed': s, 'split': 'test',
+             'micro_f1': f, 'macro_f1': f / 2, 'per_label': '{}', 'seconds': 1.0, 'notes': '', 'git_commit': '', 'params': '{}'}
+            for m, f in [('naive-bayes', 0.4), ('contrastive', 0.6)] for n in (8, 836) for s in (0, 1)]
+    pd.DataFrame(rows).to_csv(tmp_path/'r.csv', index=False)
+    readme = tmp_path/'README.md'
+    readme.write_text('# x\n\n<!-- results:start -->\nold\n<!-- results:end -->\n\ntail\n')
+    r = subprocess.run([sys.executable, str(ROOT/'scripts'/'results_table.py'), '--results', str(tmp_path/'r.csv'),
+                        '--readme', str(readme)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = readme.read_text()
+    assert 'old' not in text and text.endswith('tail\n')
+    assert '| contrastive | 0.300 ± 0.000' in text and '0.200 ± 0.000' in text
