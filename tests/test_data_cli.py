@@ -92,3 +92,20 @@ def test_missing_file_and_unknown_preset(tmp_path):
 def test_too_few_labeled(tmp_path):
     lines = [json.dumps({'title': f't{i}', 'body': None, 'labels': []}) for i in range(5)]
     assert_one_line_error(run('data', '--data', str(write(tmp_path, 'nolabels.jsonl', lines))), 'need at least 8')
+
+
+def test_reference_study_file_shape_loads_unchanged(tmp_path):
+    "Records shaped like the spec's github-issues-transformers.jsonl (no pull_request key on issues) with its label map"
+    names = ['Core: Tokenization', 'New model', 'Core: Modeling', 'Usage', 'Core: Pipeline', 'TensorFlow', 'PyTorch',
+             'Examples', 'Documentation', 'wontfix', 'model card']
+    recs = [{'url': f'https://api.github.com/repos/huggingface/transformers/issues/{i}', 'id': i, 'number': i,
+             'title': f'issue {i}', 'user': {'login': 'someone'}, 'state': 'open', 'created_at': '2021-04-02 23:40:42',
+             'labels': [{'id': j, 'name': names[j], 'color': '4D34F7', 'default': False, 'description': ''}
+                        for j in {i % 11, (i * 7) % 11}] if i % 3 else [],
+             'body': None if i % 5 == 0 else f'body {i} ' * 10} for i in range(300)]
+    p = tmp_path/'github-issues-transformers.jsonl'
+    p.write_text(''.join(json.dumps(r) + '\n' for r in recs))
+    r = run('data', '--data', str(p), '--labels', 'transformers')
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rep['rows'] == 300 and rep['pull_requests'] == 0 and len(rep['label_counts']) == 9
