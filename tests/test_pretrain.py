@@ -69,13 +69,16 @@ def free_port():
 
 
 def test_accelerate_launch_two_cpu_processes(tmp_path, standalone):
-    "The contract's command line, under `accelerate launch --cpu --num_processes 2` (gloo DDP), built-in data"
+    """The contract's command line under `accelerate launch` with 2 CPU processes (gloo DDP), built-in data.
+
+    accelerate 1.15 starts ONE process for `launch --cpu --num_processes 2` (its CPU launcher needs mpirun for
+    more); torchrun-style launching with `--multi_gpu` plus ACCELERATE_USE_CPU=1 gives two gloo processes."""
     accelerate = Path(sys.executable).parent/'accelerate'
-    cmd = [str(accelerate), 'launch', '--cpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision',
+    cmd = [str(accelerate), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision',
            'no', '--dynamo_backend', 'no', '--main_process_port', str(free_port()), str(standalone),
            '--preset', 'tiny', '--max_steps', '3', '--output_dir', str(tmp_path/'ddp'), '--threads', '1',
            '--seq_length', '64', '--train_batch_size', '4', '--max_eval_steps', '2', '--log_every', '1']
-    r = subprocess.run(cmd, env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd, env={**ENV, 'ACCELERATE_USE_CPU': '1'}, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     summary = json.loads((tmp_path/'ddp/summary.json').read_text())
     assert summary['processes'] == 2 and summary['steps'] == 3
