@@ -311,11 +311,12 @@ but rarely correct code.
 def main(argv=None) -> dict:
     "Train from scratch as configured by `argv` (see `parse_args`); returns the run summary"
     args = parse_args(argv)
-    from accelerate import Accelerator
+    from accelerate import Accelerator, DataLoaderConfiguration
     from accelerate.utils import set_seed
     from transformers import get_scheduler
     accelerator = Accelerator(gradient_accumulation_steps=args.gradient_accumulation_steps,
-                              mixed_precision=args.mixed_precision, dynamo_backend='inductor' if args.compile else 'no')
+                              mixed_precision=args.mixed_precision, dynamo_backend='inductor' if args.compile else 'no',
+                              dataloader_config=DataLoaderConfiguration(non_blocking=torch.cuda.is_available()))
     if args.threads: torch.set_num_threads(args.threads)
     out = Path(args.output_dir)
     log = RunLogger(args, accelerator)
