@@ -6,11 +6,13 @@ Both train the same GPT-2 (the preset's shape, SDPA attention) from the same see
 `ConstantLengthDataset` stream (the tiny preset's built-in data: the standard library and its small BPE), batch
 size, no accumulation, AdamW with the same groups, cosine schedule and clipping, one CPU thread each. Each side runs
 in its own process, alternating; tokens/s is measured after the first `--warmup` steps (start-up, first buffer and
-compilation are not steady state). Printed: best tokens/s of each side and the ratio script / Trainer.
+compilation are not steady state). Printed per round and as medians: tokens/s (wall clock), tokens per second of
+the process's CPU time (what to compare on a shared CPU, where wall clock mostly measures the neighbours), MFU on
+a GPU, and the median of the per-round ratios script / Trainer.
 
 On a GPU, run benchmarks/gpu_gpt2_small.sh instead (bf16, GPT-2 small, MFU).
 """
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,8 +36,9 @@ def run_trainer(args):
     class Times(TrainerCallback):
         marks = {}
         def on_step_end(self, targs, state, control, **kw):
-            if torch.cuda.is_available(): torch.cuda.synchronize()
-            self.marks[state.global_step] = time.perf_counter()
+            if state.global_step in (args.warmup, a.max_steps):
+                if torch.cuda.is_available(): torch.cuda.synchronize()
+                self.marks[state.global_step] = (time.perf_counter(), time.process_time())
     collate = lambda xs: {'input_ids': torch.stack(xs), 'labels': torch.stack(xs)}
     targs = TrainingArguments(
         output_dir=args.out, per_device_train_batch_size=a.train_batch_size, max_steps=a.max_steps,
@@ -49,9 +52,10 @@ def run_trainer(args):
     trainer.train()
     m = Times.marks
     tokens = (a.max_steps - args.warmup) * a.train_batch_size * a.gradient_accumulation_steps * a.seq_length
-    tps = tokens / (m[a.max_steps] - m[args.warmup])
+    tps = tokens / (m[a.max_steps][0] - m[args.warmup][0])
+    tpc = tokens / (m[a.max_steps][1] - m[args.warmup][1])
     fpt = cp.flops_per_token(model, a.seq_length)
-    print(json.dumps({'tokens_per_s': tps, 'mfu': tps * fpt / (a.peak_tflops * 1e12) if torch.cuda.is_available() else None,
+    print(json.dumps({'tokens_per_s': tps, 'tokens_per_cpu_s': tpc, 'mfu': tps * fpt / (a.peak_tflops * 1e12) if torch.cuda.is_available() else None,
                       'parameters': cp.model_size(model)}))
 
 
@@ -63,19 +67,24 @@ def run_script(args, out):
     if args.threads: cmd += ['--threads', str(args.threads)]
     subprocess.run(cmd, check=True, capture_output=True, env=os.environ)
     summary = json.loads(Path(out, 'summary.json').read_text())
-    return {'tokens_per_s': summary['tokens_per_s'], 'mfu': summary['mfu'], 'parameters': summary['parameters']}
+    return {k: summary[k] for k in ('tokens_per_s', 'tokens_per_cpu_s', 'mfu', 'parameters')}
+
+
+def describe(v):
+    mfu = '' if v['mfu'] is None else f", MFU {v['mfu']:.3f}"
+    return f"{v['tokens_per_s']:.0f} tokens/s ({v['tokens_per_cpu_s']:.0f} per CPU-s{mfu})"
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--steps', type=int, default=60); p.add_argument('--warmup', type=int, default=10)
-    p.add_argument('--rounds', type=int, default=2); p.add_argument('--preset', default='tiny')
+    p.add_argument('--rounds', type=int, default=3); p.add_argument('--preset', default='tiny')
     p.add_argument('--threads', type=int, default=1, help='CPU threads per side (0: torch default)')
     p.add_argument('--trainer_compile', action='store_true', help='also torch.compile on the Trainer side')
     p.add_argument('--role', default='bench'); p.add_argument('--out')
     args, extra = p.parse_known_args(); args.extra = extra
     if args.role == 'trainer': return run_trainer(args)
-    best = {'script': None, 'trainer': None}
+    rounds = []
     work = Path(tempfile.mkdtemp(prefix='bench-pretrain-'))
     for r in range(args.rounds):
         s = run_script(args, str(work/f'script{r}'))
@@ -84,16 +93,19 @@ def main():
                  *(['--trainer_compile'] if args.trainer_compile else []),
                  '--max_steps', str(args.steps), '--gradient_accumulation_steps', '1', *extra]
         t = json.loads(subprocess.run(t_cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-        for k, v in (('script', s), ('trainer', t)):
-            if best[k] is None or v['tokens_per_s'] > best[k]['tokens_per_s']: best[k] = v
-        print(f"round {r}: script {s['tokens_per_s']:.0f} tokens/s, Trainer {t['tokens_per_s']:.0f} tokens/s", flush=True)
-    s, t = best['script'], best['trainer']
-    print(f"model {s['parameters']/1e6:.1f}M parameters, preset {args.preset}, {args.steps} steps ({args.warmup} warm-up), "
-          f"best of {args.rounds}")
-    print(f"{'':8s} {'tokens/s':>12s} {'MFU':>6s}")
-    for name, v in (('script', s), ('Trainer', t)):
-        print(f"{name:8s} {v['tokens_per_s']:12.0f} {v['mfu'] if v['mfu'] is not None else float('nan'):6.3f}")
-    print(f"ratio script/Trainer: {s['tokens_per_s']/t['tokens_per_s']:.2f}x")
+        rounds.append((s, t))
+        print(f"round {r}: script {describe(s)}, Trainer {describe(t)}", flush=True)
+    med = statistics.median
+    print(f"model {rounds[0][0]['parameters']/1e6:.1f}M parameters, preset {args.preset}, {args.steps} steps "
+          f"({args.warmup} warm-up), {args.rounds} alternating rounds")
+    print(f"{'':8s} {'tokens/s':>12s} {'tokens/CPU-s':>13s} {'MFU':>6s}   (medians over rounds)")
+    for i, name in enumerate(('script', 'Trainer')):
+        mfu = [r[i]['mfu'] for r in rounds if r[i]['mfu'] is not None]
+        print(f"{name:8s} {med([r[i]['tokens_per_s'] for r in rounds]):12.0f} "
+              f"{med([r[i]['tokens_per_cpu_s'] for r in rounds]):13.0f} {med(mfu) if mfu else float('nan'):6.3f}")
+    print(f"ratio script/Trainer (median of per-round ratios): "
+          f"{med([s['tokens_per_s'] / t['tokens_per_s'] for s, t in rounds]):.2f}x tokens/s, "
+          f"{med([s['tokens_per_cpu_s'] / t['tokens_per_cpu_s'] for s, t in rounds]):.2f}x tokens per CPU-second")
 
 
 if __name__ == '__main__':

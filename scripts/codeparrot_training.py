@@ -81,14 +81,15 @@ class ConstantLengthDataset(IterableDataset):
         while True:
             data = _worker_share(self.dataset)
             if hasattr(data, 'set_epoch'): data.set_epoch(epoch)
-            buffer, size = [], 0
-            for row in data:
+            buffer, size, rows = [], 0, 0
+            for rows, row in enumerate(data, 1):
                 buffer.append(row[self.field]); size += len(buffer[-1])
                 if size >= self.input_characters:
                     yield buffer; buffer, size = [], 0
             if buffer: yield buffer
             epoch += 1
             if not self.infinite: return
+            if not rows: raise ValueError('ConstantLengthDataset: the dataset is empty, nothing to repeat')
 
     def __iter__(self):
         info = get_worker_info()
@@ -350,7 +351,7 @@ def main(argv=None) -> dict:
     kill_at = int(os.environ.get('CODEPARROT_KILL_AT_STEP', 0))
     peak = args.peak_tflops * 1e12 * accelerator.num_processes if accelerator.device.type == 'cuda' else None
     running, micro, intervals = torch.zeros((), device=accelerator.device), 0, []
-    t_start = t_last = time.perf_counter(); tokens_last = state['tokens']
+    t_start = t_last = time.perf_counter(); cpu_last = time.process_time(); tokens_last = state['tokens']
     model.train()
     while state['step'] < args.max_steps:
         batch = next(batches)
@@ -369,14 +370,14 @@ def main(argv=None) -> dict:
 
         if step % args.log_every == 0 or step == args.max_steps:
             train_loss = accelerator.reduce(running / micro, 'mean').item()
-            now = time.perf_counter()
-            intervals.append((state['tokens'] - tokens_last, now - t_last))
+            now, cpu_now = time.perf_counter(), time.process_time()
+            intervals.append((state['tokens'] - tokens_last, now - t_last, cpu_now - cpu_last))
             tps = intervals[-1][0] / intervals[-1][1]
             metrics = {'loss/train': train_loss, 'lr': scheduler.get_last_lr()[0], 'tokens': state['tokens'],
-                       'tokens_per_s': tps}
+                       'tokens_per_s': tps, 'tokens_per_cpu_s': intervals[-1][0] / max(intervals[-1][2], 1e-9)}
             if peak: metrics['mfu'] = tps * flops_tok / peak
             log.log(step, metrics)
-            running.zero_(); micro = 0; t_last, tokens_last = now, state['tokens']
+            running.zero_(); micro = 0; t_last, cpu_last, tokens_last = now, cpu_now, state['tokens']
             if args.time_budget:
                 over = torch.tensor(float(now - t_start > args.time_budget), device=accelerator.device)
                 if accelerator.reduce(over, 'max').item() > 0:
@@ -391,10 +392,11 @@ def main(argv=None) -> dict:
     final = evaluate(model, eval_dataloader, accelerator, args.max_eval_steps)
     log.log(state['step'], final)
     steady = intervals[1:] or intervals
-    tps = sum(t for t, _ in steady) / max(sum(s for _, s in steady), 1e-9)
+    tps = sum(i[0] for i in steady) / max(sum(i[1] for i in steady), 1e-9)
+    tpc = sum(i[0] for i in steady) / max(sum(i[2] for i in steady), 1e-9)
     summary = {'preset': args.preset, 'parameters': n_params, 'steps': state['step'], 'tokens': state['tokens'],
-               'processes': accelerator.num_processes, 'tokens_per_s': tps, 'mfu': tps * flops_tok / peak if peak else None,
-               **final}
+               'processes': accelerator.num_processes, 'tokens_per_s': tps, 'tokens_per_cpu_s': tpc,
+               'mfu': tps * flops_tok / peak if peak else None, **final}
     state_dict = accelerator.get_state_dict(model)
     if accelerator.is_main_process:
         accelerator.unwrap_model(model).save_pretrained(out/'final', state_dict=state_dict)
