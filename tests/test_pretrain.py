@@ -43,12 +43,13 @@ def test_script_matches_notebook(tmp_path):
 
 def test_kill_and_resume_matches_uninterrupted(tmp_path, data, standalone):
     common = [*SMALL, *data, '--max_steps', '8', '--save_every', '3']
-    full = run(standalone, *common, '--output_dir', str(tmp_path/'full'), cwd=tmp_path)
-    assert full.returncode == 0, full.stderr[-3000:]
-
-    killed = run(standalone, *common, '--output_dir', str(tmp_path/'killed'), cwd=tmp_path,
-                 env={**ENV, 'CODEPARROT_KILL_AT_STEP': '5'})
-    assert killed.returncode == -9, killed.stderr[-3000:]
+    def start(out, env=ENV):  # the uninterrupted and the doomed run go side by side
+        log = open(tmp_path/f'{out}.log', 'w')
+        return subprocess.Popen([sys.executable, str(standalone), *common, '--output_dir', str(tmp_path/out)], env=env,
+                                cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    full, killed = start('full'), start('killed', {**ENV, 'CODEPARROT_KILL_AT_STEP': '5'})
+    assert full.wait(timeout=300) == 0, (tmp_path/'full.log').read_text()[-3000:]
+    assert killed.wait(timeout=300) == -9, (tmp_path/'killed.log').read_text()[-3000:]
     assert (tmp_path/'killed/checkpoints/step_0000003/trainer_state.json').exists()
     assert not (tmp_path/'killed/final').exists()
     resumed = run(standalone, *common, '--output_dir', str(tmp_path/'killed'), '--resume', cwd=tmp_path)
