@@ -319,6 +319,7 @@ def main(argv=None) -> dict:
                               mixed_precision=args.mixed_precision, dynamo_backend='inductor' if args.compile else 'no',
                               dataloader_config=DataLoaderConfiguration(non_blocking=torch.cuda.is_available()))
     if args.threads: torch.set_num_threads(args.threads)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True  # fp32 leftovers on tensor cores
     out = Path(args.output_dir)
     log = RunLogger(args, accelerator)
     log.info(f'{accelerator.state}'.replace('\n', ' | '))
