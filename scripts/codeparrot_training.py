@@ -89,7 +89,9 @@ class ConstantLengthDataset(IterableDataset):
             if buffer: yield buffer
             epoch += 1
             if not self.infinite: return
-            if not rows: raise ValueError('ConstantLengthDataset: the dataset is empty, nothing to repeat')
+            if not rows:  # a worker whose share is empty (fewer shards than workers) just stops
+                if get_worker_info() is None: raise ValueError('ConstantLengthDataset: empty dataset, nothing to repeat')
+                return
 
     def __iter__(self):
         info = get_worker_info()
