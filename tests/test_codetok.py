@@ -43,7 +43,7 @@ def test_round_trips_unicode_and_indentation(tok_dir, stdlib_texts):
 
 def test_code_vocabulary(tok_dir):
     vocab = AutoTokenizer.from_pretrained(str(tok_dir)).get_vocab()
-    assert {'Ġreturn', 'Ġself', 'def'} <= set(vocab)
+    assert {'Ġreturn', 'Ġself', 'Ġdef'} <= set(vocab)
     assert any(set(t) == {'Ġ'} and len(t) >= 7 for t in vocab)  # an indentation token
 
 
