@@ -28,7 +28,10 @@ cmd=${1:-test}; shift || true
 setup_env
 case "$cmd" in
   setup) echo "environment ready: $VENV" ;;
-  study) tagparrot data; tagparrot study "$@" ;;
+  study)
+    tagparrot data
+    rc=0; tagparrot study "$@" || rc=$?   # failed cells are recorded; still redraw the table from what finished
+    python scripts/results_table.py; exit $rc ;;
   test)
     nbdev_export
     if [ -n "$(git status --porcelain -- tagparrot scripts 2>/dev/null)" ]; then

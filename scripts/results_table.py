@@ -1,0 +1,34 @@
+#!/usr/bin/env python
+"Rewrite the results section of README.md from results/results.csv (mean ± std over seeds, test split)."
+import argparse, re
+from pathlib import Path
+
+from tagparrot.evaluation import read_results, summarize
+from tagparrot.study import results_table, winners
+
+START, END = '<!-- results:start -->', '<!-- results:end -->'
+
+
+def markdown(df) -> str:
+    s = summarize(df)
+    seeds = f"{int(s.seeds.min())}–{int(s.seeds.max())}" if len(s) else '0'
+    parts = [f"Test-split F1, mean ± std over seeds ({seeds} seeds per cell), from `results/results.csv` "
+             f"({len(df)} rows); regenerate with `python scripts/results_table.py`."]
+    for metric in ('macro_f1', 'micro_f1'):
+        t = results_table(df, metric)
+        parts.append(f"\n**{metric.replace('_', ' ').replace('f1', 'F1')}** (columns: training issues)\n\n" + t.to_markdown())
+    w = winners(df, 'macro_f1')
+    parts.append("\n**Best macro F1 per training size** (ties: within one standard deviation)\n\n" + w.to_markdown(index=False))
+    return '\n'.join(parts)
+
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument('--results'); p.add_argument('--readme', default=str(Path(__file__).resolve().parents[1]/'README.md'))
+    a = p.parse_args()
+    df = read_results(a.results)
+    readme = Path(a.readme)
+    text = readme.read_text()
+    block = f"{START}\n{markdown(df[df.split == 'test']) if len(df) else 'No results yet.'}\n{END}"
+    readme.write_text(re.sub(f"{START}.*?{END}", lambda _: block, text, flags=re.S) if START in text else text + '\n' + block + '\n')
+    print(f"README results table: {len(df)} rows")

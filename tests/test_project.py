@@ -1,0 +1,38 @@
+"The project's own contracts: notebooks clean and in sync, papermill parameters survive nbdev_clean."
+import json, shutil, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def test_parameters_tag_survives_nbdev_clean(tmp_path):
+    src = ROOT/'nbs'/'03_baseline.ipynb'
+    nb = tmp_path/'nbs'/'x.ipynb'
+    nb.parent.mkdir()
+    shutil.copy(src, nb)
+    shutil.copy(ROOT/'settings.ini', tmp_path/'settings.ini')
+    subprocess.run([str(BIN/'nbdev_clean'), '--fname', str(nb)], check=True, cwd=tmp_path)
+    cells = json.loads(nb.read_text())['cells']
+    assert any('parameters' in c.get('metadata', {}).get('tags', []) for c in cells)
+
+
+def test_every_experiment_notebook_has_a_parameters_cell():
+    for nb in sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb')):
+        if nb.name[:2] in ('00', '01', '02', '11', '12'): continue  # libraries, not experiments
+        cells = json.loads(nb.read_text())['cells']
+        assert any('parameters' in c.get('metadata', {}).get('tags', []) for c in cells), nb.name
+
+
+def test_notebooks_are_clean():
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        d = json.loads(nb.read_text())
+        for c in d['cells']:
+            assert set(c.get('metadata', {})) <= {'tags'}, (nb.name, c.get('metadata'))
+            if c['cell_type'] == 'code': assert c.get('execution_count') is None, nb.name
+
+
+def test_package_imports_without_the_notebooks():
+    code = 'from tagparrot.data import load_issue_splits; from tagparrot.evaluation import METHODS; print(len(METHODS))'
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
+    assert r.returncode == 0, r.stderr

@@ -1,0 +1,59 @@
+"The study runner end to end through papermill: resume after kill -9, failures recorded, nothing lost."
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = str(Path(sys.executable).with_name('tagparrot'))
+
+
+def study(out, *args, **kw):
+    return subprocess.run([CLI, 'study', '--out', str(out), *args], capture_output=True, text=True, cwd=ROOT, timeout=600, **kw)
+
+
+def test_kill_9_then_resume_loses_nothing(tmp_path):
+    sizes = ['8', '16', '32', '64', '128', '256', 'full']
+    p = subprocess.Popen([CLI, 'study', '--preset', 'quick', '--out', str(tmp_path), '--sizes', *sizes],
+                         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    res = tmp_path/'results.csv'
+    deadline = time.time() + 300
+    while time.time() < deadline and p.poll() is None:
+        if res.exists() and len(pd.read_csv(res)) >= 2: break
+        time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGKILL)  # the runner, papermill and the kernel, mid-run
+    p.wait()
+    before = pd.read_csv(res)  # parses: no half-written row
+    assert len(before) >= 2
+    r = study(tmp_path, '--preset', 'quick', '--sizes', *sizes)
+    assert r.returncode == 0, r.stderr[-2000:]
+    after = pd.read_csv(res)
+    assert set(map(tuple, before[['train_size', 'micro_f1']].values)) <= set(map(tuple, after[['train_size', 'micro_f1']].values))
+    assert len(after.drop_duplicates(['method', 'train_size', 'seed'])) == 7
+    again = study(tmp_path, '--preset', 'quick', '--sizes', *sizes)
+    assert 'nothing to run' in again.stdout and json.loads(again.stdout.splitlines()[-1])['executed'] == 0
+
+
+def test_failed_cells_are_recorded_and_do_not_stop_the_others(tmp_path):
+    bad = tmp_path/'unlabeled.jsonl'
+    bad.write_text(''.join(json.dumps({'title': f't{i}', 'body': None, 'labels': []}) + '\n' for i in range(20)))
+    r = study(tmp_path, '--preset', 'quick', '--seeds', '0', '1', '--data', str(bad), '--jobs', '1')
+    assert r.returncode == 1
+    fails = [json.loads(l) for l in (tmp_path/'runs'/'failures.jsonl').read_text().splitlines()]
+    assert sorted(f['seed'] for f in fails) == [0, 1]
+    assert all('need at least 8' in f['error'] and Path(f['notebook']).exists() for f in fails)
+
+
+def test_readme_table_is_generated_from_the_csv(tmp_path):
+    rows = [{'method': m, 'checkpoint': '-', 'train_size': n, 'slice_index': 0, 'seed': s, 'split': 'test',
+             'micro_f1': f, 'macro_f1': f / 2, 'per_label': '{}', 'seconds': 1.0, 'notes': '', 'git_commit': '', 'params': '{}'}
+            for m, f in [('naive-bayes', 0.4), ('contrastive', 0.6)] for n in (8, 836) for s in (0, 1)]
+    pd.DataFrame(rows).to_csv(tmp_path/'r.csv', index=False)
+    readme = tmp_path/'README.md'
+    readme.write_text('# x\n\n<!-- results:start -->\nold\n<!-- results:end -->\n\ntail\n')
+    r = subprocess.run([sys.executable, str(ROOT/'scripts'/'results_table.py'), '--results', str(tmp_path/'r.csv'),
+                        '--readme', str(readme)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = readme.read_text()
+    assert 'old' not in text and text.endswith('tail\n')
+    assert '| contrastive | 0.300 ± 0.000' in text and '0.200 ± 0.000' in text
