@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Train a GPT-2 style code model from scratch with Accelerate (CodeParrot).
 
-Standalone: needs only torch, transformers, datasets and accelerate (tensorboard for its logs). Examples:
+Standalone: needs only torch, transformers, datasets and accelerate (tensorboard for its logs; tiktoken,
+when installed, tokenizes faster with the same ids). Examples:
     python codeparrot_training.py --preset tiny --max_steps 100 --output_dir runs/tiny
     accelerate launch --config_file ddp.yaml codeparrot_training.py --preset small \
         --dataset_dir DATA --tokenizer TOKENIZER --output_dir runs/small --mixed_precision bf16 --compile
@@ -12,7 +13,7 @@ Standalone: needs only torch, transformers, datasets and accelerate (tensorboard
 
 # %% nbs/13_pretraining.ipynb
 from __future__ import annotations
-import argparse, glob, itertools, json, logging, math, os, random, shutil, signal, sys, sysconfig, time
+import argparse, glob, itertools, json, logging, math, os, random, shutil, signal, sys, sysconfig, time, warnings
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,37 @@ def train_tiny_tokenizer(texts, vocab_size: int, out_dir):
     return tok
 
 # %% nbs/13_pretraining.ipynb
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+def _plain_byte_level(spec: dict) -> bool:
+    "Whether a `tokenizers` JSON spec is a byte-level BPE with GPT-2's regex, no normalizer and verbatim added tokens"
+    pre, model = spec.get('pre_tokenizer') or {}, spec['model']
+    return (not spec.get('normalizer') and pre.get('type') == 'ByteLevel' and not pre.get('add_prefix_space')
+            and pre.get('use_regex', True) and model.get('type') == 'BPE'
+            and not any(model.get(k) for k in ('dropout', 'continuing_subword_prefix', 'end_of_word_suffix', 'byte_fallback'))
+            and not any(t.get(k) for t in spec.get('added_tokens') or [] for k in ('lstrip', 'rstrip', 'single_word', 'normalized')))
+
+def tiktoken_encoding(tokenizer):
+    "A `tiktoken.Encoding` giving `tokenizer`'s ids, or None when tiktoken is missing or cannot reproduce it"
+    try: import tiktoken
+    except ImportError: return None
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+    backend = getattr(tokenizer, 'backend_tokenizer', None)
+    if backend is None: return None
+    spec = json.loads(backend.to_str())
+    if not _plain_byte_level(spec): return None
+    special = {t['content']: t['id'] for t in spec.get('added_tokens') or []}
+    vocab = {k: v for k, v in spec['model']['vocab'].items() if k not in special}
+    merges = [tuple(m.split(' ')) if isinstance(m, str) else tuple(m) for m in spec['model']['merges']]
+    made = [vocab.get(a + b) for a, b in merges]
+    # tiktoken ranks a merge by its result: the same order as the merge list only if results are unique and rising
+    if None in made or any(x >= y for x, y in zip(made, made[1:])): return None
+    byte_of = {c: b for b, c in bytes_to_unicode().items()}
+    if any(c not in byte_of for k in vocab for c in k): return None
+    ranks = {bytes(byte_of[c] for c in k): v for k, v in vocab.items()}
+    return tiktoken.Encoding(f'bpe-{len(ranks)}', pat_str=GPT2_PATTERN, mergeable_ranks=ranks, special_tokens=special)
+
+# %% nbs/13_pretraining.ipynb
 def _worker_share(dataset):
     "The part of `dataset` this DataLoader worker reads: `datasets` shards itself, lists are split by position"
     info = get_worker_info()
@@ -56,18 +88,21 @@ def _worker_share(dataset):
 class ConstantLengthDataset(IterableDataset):
     "Stream `seq_length`-token tensors from a dataset of texts: tokenize a buffer, join with EOS, cut, shuffle"
     def __init__(self, tokenizer, dataset, seq_length=1024, num_of_sequences=1024, chars_per_token=3.6,
-                 infinite=False, shuffle=True, seed=0, field='content'):
+                 infinite=False, shuffle=True, seed=0, field='content', encoder='auto'):
+        if encoder not in ('auto', 'tiktoken', 'hf'): raise ValueError(f"encoder: 'auto', 'tiktoken' or 'hf', not {encoder!r}")
         self.tokenizer, self.dataset, self.seq_length = tokenizer, dataset, seq_length
         self.eos_id = tokenizer.eos_token_id
         self.input_characters = seq_length * chars_per_token * num_of_sequences
-        self.infinite, self.shuffle, self.seed, self.field = infinite, shuffle, seed, field
-        backend = getattr(tokenizer, 'backend_tokenizer', None)
-        self._encode = getattr(backend, 'encode_batch_fast', None)
+        self.infinite, self.shuffle, self.seed, self.field, self.encoder = infinite, shuffle, seed, field, encoder
 
-    def _ids(self, texts):
-        "Token ids of `texts` joined by EOS, as one int64 array"
-        if self._encode is not None: ids = [e.ids for e in self._encode(texts, add_special_tokens=False)]
-        else: ids = self.tokenizer(texts, add_special_tokens=False)['input_ids']
+    def _hf_ids(self, texts):
+        "Token ids per text from the tokenizer itself (its Rust backend, without offsets, when it has one)"
+        backend = getattr(self.tokenizer, 'backend_tokenizer', None)
+        if backend is None: return self.tokenizer(texts, add_special_tokens=False)['input_ids']
+        return [e.ids for e in backend.encode_batch_fast(texts, add_special_tokens=False)]
+
+    def _join(self, ids):
+        "Token id lists joined by EOS, as one int64 array"
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)) + 1
         ends = np.cumsum(lengths) - 1
         out = np.full(int(ends[-1]) + 1, self.eos_id, dtype=np.int64)
@@ -93,12 +128,26 @@ class ConstantLengthDataset(IterableDataset):
                 if get_worker_info() is None: raise ValueError('ConstantLengthDataset: empty dataset, nothing to repeat')
                 return
 
+    def _token_ids(self):
+        "Token ids per text of each buffer: tiktoken's once they matched the tokenizer's on the first buffer"
+        fast = None if self.encoder == 'hf' else tiktoken_encoding(self.tokenizer)
+        if fast is None and self.encoder == 'tiktoken':
+            raise ValueError('ConstantLengthDataset: tiktoken is not installed or cannot reproduce this tokenizer')
+        for i, buffer in enumerate(self._texts()):
+            if fast is None: yield self._hf_ids(buffer); continue
+            ids = fast.encode_batch(buffer, num_threads=1, allowed_special='all', disallowed_special=())
+            if i == 0 and ids != (ref := self._hf_ids(buffer)):
+                if self.encoder == 'tiktoken': raise ValueError('ConstantLengthDataset: tiktoken and the tokenizer disagree')
+                warnings.warn('ConstantLengthDataset: tiktoken and the tokenizer disagree on this data; using the tokenizer')
+                fast, ids = None, ref
+            yield ids
+
     def __iter__(self):
         info = get_worker_info()
         rng = np.random.default_rng([self.seed, info.id if info else 0])
         carry = np.zeros(0, dtype=np.int64)
-        for buffer in self._texts():
-            ids = np.concatenate([carry, self._ids(buffer)])
+        for ids in self._token_ids():
+            ids = np.concatenate([carry, self._join(ids)])
             n = len(ids) // self.seq_length
             chunks, carry = ids[:n*self.seq_length].reshape(n, self.seq_length), ids[n*self.seq_length:]
             order = rng.permutation(n) if self.shuffle else range(n)

@@ -1,5 +1,5 @@
 "Integration tests of the exported training script: standalone run, kill-and-resume, 2-process DDP on CPU"
-import json, os, shutil, socket, subprocess, sys
+import json, os, re, shutil, socket, subprocess, sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +85,13 @@ def test_accelerate_launch_two_cpu_processes(tmp_path, standalone):
     assert summary['processes'] == 2 and summary['steps'] == 3
     assert summary['tokens'] == 3 * 2 * 4 * 64 * 2  # steps x accumulation x batch x length x processes
     assert (tmp_path/'ddp/final/README.md').exists() and (tmp_path/'ddp/logs/debug_1.log').exists()
+
+
+def test_constant_length_benchmark_runs_and_tiktoken_matches():
+    "The loader benchmark runs end to end on a tiny budget; its tiktoken path gives the tokenizer's own sequences"
+    out = subprocess.run([sys.executable, str(project_path('benchmarks', 'bench_constant_length.py')), '--seconds', '0.3',
+                          '--rounds', '1', '--workers', '1', '--vocab', '1024'], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.strip().splitlines()
+    assert any(l.startswith('ours, tiktoken') for l in lines)
+    assert re.fullmatch(r'ratio=[0-9.]+ equal=true', lines[-1]), lines[-1]
