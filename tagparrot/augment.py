@@ -253,16 +253,14 @@ def op_effects(splits, ops, seed: int = 0, sizes=None, path=None, progress: bool
     "Valid and test F1 of `NaiveBayesAug` with each operation alone, per slice; rows appended to `path`"
     import pandas as pd
     from tqdm.auto import tqdm
-    from tagparrot.evaluation import RESULT_COLUMNS, append_results, git_commit, read_results
+    from tagparrot.evaluation import RESULT_COLUMNS, append_results, git_commit, read_results, result_row
     path = Path(path or project_path('results', 'augment_ops.csv'))
     old = read_results(path)
     done = set(zip(old.notes.str.extract(r'op=(\S+)')[0], old.train_size.astype(str), old.seed.astype(str))) if len(old) else set()
     commit, rows = git_commit(), []
     for size in tqdm(sizes or splits.slice_sizes, desc='operations x slices', disable=not progress):
-        size = splits.slice_sizes[-1] if size == 'full' else size
-        if size not in splits.slice_sizes: raise TagparrotError(f"no training slice of size {size} (have {splits.slice_sizes})")
-        i = splits.slice_sizes.index(size)
-        train = splits.ds['train'].select(splits.slices[i])
+        i = splits.slice_index(size); size = splits.slice_sizes[i]
+        train = splits.train_slice(size)
         for op in ops:
             if (op, str(size), str(seed)) in done: continue
             set_seed(seed)
@@ -270,14 +268,10 @@ def op_effects(splits, ops, seed: int = 0, sizes=None, path=None, progress: bool
             t0 = time.perf_counter()
             try: m.fit(train, splits.ds['valid'], splits.ds['unsup'])
             except TagparrotError as e: print(f'{op}: skipped ({e})'); continue
-            secs = round(time.perf_counter() - t0, 2)
+            secs = time.perf_counter() - t0
             for split in ('valid', 'test'):
                 s = f1_scores(np.array(splits.ds[split]['label_ids']), m.predict(list(splits.ds[split]['text'])), splits.labels)
-                rows.append({'method': m.name, 'checkpoint': m.checkpoint, 'train_size': size, 'slice_index': i,
-                             'seed': seed, 'split': split, 'micro_f1': round(s['micro_f1'], 4),
-                             'macro_f1': round(s['macro_f1'], 4), 'per_label': json.dumps(s['per_label']),
-                             'seconds': secs, 'notes': m.notes, 'git_commit': commit,
-                             'params': json.dumps({'op': op, 'seed': seed} | params, sort_keys=True, default=str)})
+                rows.append(result_row(m, m.name, size, i, seed, split, s, secs, commit, {'op': op, 'seed': seed} | params))
             append_results(rows[-2:], path)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 

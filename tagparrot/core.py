@@ -13,7 +13,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['PACKAGED', 'ALIASES', 'ROLES', 'COMMANDS', 'BENCHES', 'project_root', 'shared_dir', 'project_path', 'save_figure',
            'TagparrotError', 'set_seed', 'get_device', 'Checkpoint', 'hub_offline', 'resolve_checkpoint',
-           'registry_preset', 'load_object', 'bench_cli', 'main']
+           'registry_preset', 'preset_budget', 'load_object', 'bench_cli', 'main']
 
 # %% ../nbs/00_core.ipynb #d6609471
 def project_root() -> Path:
@@ -134,6 +134,13 @@ def registry_preset(preset: str, budgets) -> str:
     "The registry preset of a study `preset`, which must be one of `budgets`' keys"
     if preset not in budgets: raise TagparrotError(f"unknown preset '{preset}' (choose from {', '.join(budgets)})")
     return 'full' if preset == 'full' else 'offline'
+
+def preset_budget(preset: str, budgets, overrides: dict, what: str) -> dict:
+    "`budgets[preset]` updated with `overrides`; refuses an unknown preset and overrides that are not budget keys"
+    registry_preset(preset, budgets)
+    if unknown := set(overrides) - set(budgets[preset]):
+        raise TagparrotError(f"unknown {what} parameter(s) {sorted(unknown)} (budget keys: {sorted(budgets[preset])})")
+    return budgets[preset] | overrides
 
 # %% ../nbs/00_core.ipynb #97257ca0
 COMMANDS = {

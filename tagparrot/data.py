@@ -194,12 +194,16 @@ class IssueSplits:
     slices: list[np.ndarray]
     report: dict = field(default_factory=dict)
 
+    def slice_index(self, size) -> int:
+        "Position of the slice whose target size is `size` (or 'full', the last)"
+        if size == 'full': return len(self.slices) - 1
+        if size not in self.slice_sizes:
+            raise TagparrotError(f"no training slice of size {size} (have {self.slice_sizes[:-1] + ['full']})")
+        return self.slice_sizes.index(size)
+
     def train_slice(self, size) -> Dataset:
         "The training slice whose target size is `size` (or 'full')"
-        sizes = self.slice_sizes[:-1] + ['full']
-        if size not in self.slice_sizes and size != 'full': raise TagparrotError(f"no training slice of size {size} (have {sizes})")
-        i = len(self.slices) - 1 if size == 'full' else self.slice_sizes.index(size)
-        return self.ds['train'].select(self.slices[i])
+        return self.ds['train'].select(self.slices[self.slice_index(size)])
 
 # %% ../nbs/01_data.ipynb #08cfe983
 def _dataset(df, names):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import TagparrotError, get_device, project_path, resolve_checkpoint, set_seed
+from .core import TagparrotError, get_device, project_path, registry_preset, resolve_checkpoint, set_seed
 
 # %% auto #0
 __all__ = ['MLM_BUDGETS', 'texts_fingerprint', 'masked_lm_loss', 'mlm_loss', 'adapt_mlm', 'read_loss_curve', 'adapted_checkpoint',
@@ -177,7 +177,7 @@ def adapted_checkpoint(unsup_texts, preset: str = 'default', checkpoint: str | N
                        models_dir=None, progress: bool = True, **overrides) -> Path:
     "The MLM-adapted encoder for this budget: trained on a seeded sample of `unsup_texts` once, then cached"
     import numpy as np
-    if preset not in MLM_BUDGETS: raise TagparrotError(f"unknown preset '{preset}' (choose from {sorted(MLM_BUDGETS)})")
+    registry = registry_preset(preset, MLM_BUDGETS)
     b = MLM_BUDGETS[preset] | overrides
     texts = [t for t in unsup_texts if t.strip()]
     order = np.random.default_rng(b['mlm_seed']).permutation(len(texts))
@@ -185,7 +185,6 @@ def adapted_checkpoint(unsup_texts, preset: str = 'default', checkpoint: str | N
     eval_texts = [texts[i] for i in sorted(order[:n_eval])]
     texts = [texts[i] for i in sorted(order[n_eval:][:b['max_samples']])]
     steps = b.get('max_steps') or b['epochs'] * math.ceil(len(texts) / b['batch_size'])
-    registry = 'full' if preset == 'full' else 'offline'
     ck = resolve_checkpoint(checkpoint or 'mlm', registry)
     key = texts_fingerprint([ck.name, texts_fingerprint(texts), texts_fingerprint(eval_texts),
                              json.dumps(b | {'max_steps': steps}, sort_keys=True)])

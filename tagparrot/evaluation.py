@@ -17,7 +17,7 @@ from .data import TRAIN_SIZES
 
 # %% auto #0
 __all__ = ['METHODS', 'RESULT_COLUMNS', 'RESULT_KEY', 'f1_scores', 'TaggingMethod', 'get_method', 'default_results_path',
-           'read_results', 'append_results', 'git_commit', 'done_keys', 'evaluate_slices', 'summarize',
+           'read_results', 'append_results', 'git_commit', 'done_keys', 'result_row', 'evaluate_slices', 'summarize',
            'reference_scores', 'plot_metrics']
 
 # %% ../nbs/02_evaluation.ipynb #a828ecf0
@@ -109,28 +109,31 @@ def done_keys(path=None) -> set:
     return {tuple(str(v) for v in r) for r in df[RESULT_KEY].itertuples(index=False)}
 
 # %% ../nbs/02_evaluation.ipynb #ec56ff7a
+def result_row(m, method: str, size: int, i: int, seed: int, split: str, scores: dict, seconds: float,
+               commit: str, params: dict) -> dict:
+    "The results row of fitted method `m`: its `scores` on `split` after training on slice `i` (`size` issues)"
+    return {'method': method, 'checkpoint': m.checkpoint, 'train_size': size, 'slice_index': i, 'seed': seed,
+            'split': split, 'micro_f1': round(scores['micro_f1'], 4), 'macro_f1': round(scores['macro_f1'], 4),
+            'per_label': json.dumps(scores['per_label']), 'seconds': round(seconds, 2), 'notes': getattr(m, 'notes', ''),
+            'git_commit': commit, 'params': json.dumps(params, sort_keys=True, default=str)}
+
 def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict | None = None,
-                    results=None, split: str = 'test', force: bool = False, notes: str = '') -> pd.DataFrame:
+                    results=None, split: str = 'test', force: bool = False) -> pd.DataFrame:
     "Fit `method` on each training slice (`sizes`: targets or 'full') of `splits` and append its scores on `split`; returns the new rows"
     from tqdm.auto import tqdm
     params = params or {}
     sizes = sizes or splits.slice_sizes
     done, commit, rows = set() if force else done_keys(results), git_commit(), []
     for size in tqdm(sizes, desc=method, unit='slice'):
-        size = splits.slice_sizes[-1] if size == 'full' else size
-        if size not in splits.slice_sizes: raise TagparrotError(f"no training slice of size {size} (have {splits.slice_sizes})")
-        i = splits.slice_sizes.index(size)
+        i = splits.slice_index(size); size = splits.slice_sizes[i]
         set_seed(seed)
         m = get_method(method, splits.labels, **params)
         if (method, str(m.checkpoint), str(size), str(seed), split) in done: continue
         t0 = time.perf_counter()
-        m.fit(splits.ds['train'].select(splits.slices[i]), splits.ds['valid'], splits.ds['unsup'])
+        m.fit(splits.train_slice(size), splits.ds['valid'], splits.ds['unsup'])
         pred = m.predict(list(splits.ds[split]['text']))
         s = f1_scores(np.array(splits.ds[split]['label_ids']), pred, splits.labels)
-        r = {'method': method, 'checkpoint': m.checkpoint, 'train_size': size, 'slice_index': i, 'seed': seed,
-             'split': split, 'micro_f1': round(s['micro_f1'], 4), 'macro_f1': round(s['macro_f1'], 4),
-             'per_label': json.dumps(s['per_label']), 'seconds': round(time.perf_counter() - t0, 2),
-             'notes': getattr(m, 'notes', notes), 'git_commit': commit, 'params': json.dumps(params, sort_keys=True, default=str)}
+        r = result_row(m, method, size, i, seed, split, s, time.perf_counter() - t0, commit, params)
         append_results([r], results); rows.append(r)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 

@@ -8,7 +8,7 @@ import math, time
 
 import numpy as np
 
-from .core import TagparrotError, get_device, resolve_checkpoint, set_seed
+from .core import TagparrotError, get_device, preset_budget, registry_preset, resolve_checkpoint, set_seed
 from .evaluation import TaggingMethod
 
 # %% auto #0
@@ -48,13 +48,10 @@ class FineTune(TaggingMethod):
     def __init__(self, labels, preset: str = 'default', checkpoint: str | None = None, threshold: float = 0.5,
                  device: str | None = None, progress: bool = True, **budget):
         import torch
-        if preset not in BUDGETS: raise TagparrotError(f"unknown preset '{preset}' (choose from {sorted(BUDGETS)})")
-        unknown = set(budget) - set(BUDGETS[preset])
-        if unknown: raise TagparrotError(f"unknown fine-tuning parameter(s) {sorted(unknown)} (budget keys: {sorted(BUDGETS[preset])})")
+        self.budget, self.threshold = preset_budget(preset, BUDGETS, budget, 'fine-tuning'), threshold
         super().__init__(labels, preset=preset, checkpoint=checkpoint, threshold=threshold, **budget)
-        self.budget, self.threshold = BUDGETS[preset] | budget, threshold
         self.device, self.progress, self.seed = get_device(device), progress, torch.initial_seed()
-        self.ck = resolve_checkpoint(checkpoint or 'encoder', 'full' if preset == 'full' else 'offline')
+        self.ck = resolve_checkpoint(checkpoint or 'encoder', registry_preset(preset, BUDGETS))
         self.checkpoint = self.ck.name
 
     def fit(self, train, valid=None, unsup=None):

@@ -8,7 +8,7 @@ import argparse, functools, time
 
 import numpy as np
 
-from .core import TagparrotError, get_device, resolve_checkpoint
+from .core import TagparrotError, get_device, preset_budget, registry_preset, resolve_checkpoint
 from .evaluation import TaggingMethod, f1_scores
 from .zeroshot import embedding_cache
 
@@ -96,13 +96,10 @@ class EmbeddingKNN(TaggingMethod):
     name = 'embedding-knn'
     def __init__(self, labels, preset: str = 'default', checkpoint: str | None = None, metric: str = 'cosine',
                  select_by: str = 'micro', cache_dir=None, **budget):
-        if preset not in BUDGETS: raise TagparrotError(f"unknown preset '{preset}' (choose from {sorted(BUDGETS)})")
+        self.budget, self.cache_dir = preset_budget(preset, BUDGETS, budget, 'embedding-knn'), cache_dir
         if metric not in ('cosine', 'l2'): raise TagparrotError(f"unknown metric '{metric}' (choose cosine or l2)")
-        unknown = set(budget) - set(BUDGETS[preset])
-        if unknown: raise TagparrotError(f"unknown embedding-knn parameter(s) {sorted(unknown)} (budget keys: {sorted(BUDGETS[preset])})")
         super().__init__(labels, preset=preset, checkpoint=checkpoint, metric=metric, select_by=select_by, **budget)
-        self.budget, self.cache_dir = BUDGETS[preset] | budget, cache_dir
-        self.ck = resolve_checkpoint(checkpoint or 'embedder', 'full' if preset == 'full' else 'offline')
+        self.ck = resolve_checkpoint(checkpoint or 'embedder', registry_preset(preset, BUDGETS))
         self.checkpoint, self.index, self.k, self.m = self.ck.name, None, 1, 1
 
     def embed(self, texts) -> np.ndarray:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import TagparrotError, project_path, project_root, resolve_checkpoint
+from .core import TagparrotError, project_path, project_root, registry_preset, resolve_checkpoint
 from .data import TRAIN_SIZES
-from .evaluation import METHODS, _locked, read_results, summarize
+from .evaluation import METHODS, _locked, default_results_path, read_results, summarize
 
 # %% auto #0
 __all__ = ['NOTEBOOKS', 'NEEDS_ROLE', 'PRESETS', 'SPEC_METHODS', 'BEYOND_METHODS', 'Cell', 'method_available', 'plan_grid',
@@ -50,12 +50,12 @@ def method_available(method: str, preset: str = 'default', nbs=None) -> str | No
     if method not in NOTEBOOKS: return f"unknown method (choose from {', '.join(NOTEBOOKS)})"
     if not (Path(nbs or project_path('nbs'))/NOTEBOOKS[method]).exists(): return f"notebook {NOTEBOOKS[method]} is not in this checkout"
     if role := NEEDS_ROLE.get(method):
-        try: resolve_checkpoint(role, 'full' if preset == 'full' else 'offline')
+        try: resolve_checkpoint(role, registry_preset(preset, PRESETS))
         except TagparrotError as e: return str(e)
 
 def plan_grid(preset='default', methods=None, seeds=None, sizes=None, checkpoints=(None,), nbs=None):
     "The cells of a study and the methods left out (method -> reason)"
-    if preset not in PRESETS: raise TagparrotError(f"unknown preset '{preset}' (choose from {', '.join(PRESETS)})")
+    registry_preset(preset, PRESETS)  # refuses an unknown preset
     p = PRESETS[preset]
     methods, seeds, sizes = methods or p['methods'], seeds or p['seeds'], sizes or p['sizes']
     skipped = {m: r for m in methods if (r := method_available(m, preset, nbs))}
@@ -118,7 +118,7 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
     "Run the study's grid through papermill; returns a summary (cells planned, skipped, run, failed)"
     from tqdm.auto import tqdm
     out = Path(out) if out else None
-    results = out/'results.csv' if out else project_path('results', 'results.csv')
+    results = out/'results.csv' if out else default_results_path()
     runs, figures = (out or project_root())/'runs', (out or project_root())/'figures'
     nbs = project_path('nbs')
     cells, skipped = plan_grid(preset, methods, seeds, sizes, checkpoints, nbs)
