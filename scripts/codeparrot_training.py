@@ -13,7 +13,7 @@ when installed, tokenizes faster with the same ids). Examples:
 
 # %% nbs/13_pretraining.ipynb
 from __future__ import annotations
-import argparse, glob, itertools, json, logging, math, os, random, shutil, signal, sys, sysconfig, time, warnings
+import argparse, glob, itertools, json, logging, math, os, shutil, signal, sys, sysconfig, time, warnings
 from pathlib import Path
 
 import numpy as np

@@ -4,11 +4,11 @@
 
 # %% ../nbs/07_finetune.ipynb #7779623e
 from __future__ import annotations
-import math, time
+import time
 
 import numpy as np
 
-from .core import TagparrotError, get_device, preset_budget, registry_preset, resolve_checkpoint, set_seed
+from .core import get_device, preset_budget, registry_preset, resolve_checkpoint, set_seed
 from .evaluation import TaggingMethod
 
 # %% auto #0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_pretraining.ipynb #45b81f41
 from __future__ import annotations
-import argparse, glob, itertools, json, logging, math, os, random, shutil, signal, sys, sysconfig, time, warnings
+import argparse, glob, itertools, json, logging, math, os, shutil, signal, sys, sysconfig, time, warnings
 from pathlib import Path
 
 import numpy as np

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_semi.ipynb #97727c46
 from __future__ import annotations
-import copy, hashlib, json, os
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +12,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .core import TagparrotError, get_device, project_path, registry_preset, resolve_checkpoint
+from .core import TagparrotError, get_device, registry_preset, resolve_checkpoint
 from .evaluation import TaggingMethod
-from .zeroshot import sentence_encoder, text_hash
+from .zeroshot import embedding_cache, sentence_encoder, text_hash
 
 # %% auto #0
 __all__ = ['BUDGETS', 'Embedder', 'tune_thresholds', 'SemiMethod', 'Tagger', 'bernoulli_kl', 'consistency_loss', 'augment_unsup',
@@ -39,47 +39,24 @@ BUDGETS = {
 
 # %% ../nbs/09_semi.ipynb #35f994ab
 class Embedder:
-    "Unit-length sentence embeddings of the frozen encoder, memoised per text in memory and on disk"
+    "Unit-length sentence embeddings of the frozen encoder, cached per text in memory and on disk"
     def __init__(self, checkpoint: str, path: str, max_seq_length: int = 64, cache_dir=None, batch_size: int = 64):
         self.path, self.max_seq_length, self.batch_size = path, max_seq_length, batch_size
-        name = checkpoint.replace('/', '__').replace(os.sep, '__')
-        self.cache_file = Path(cache_dir or project_path('data', 'cache')) / f"emb-{name}-{max_seq_length}.npz"
-        self.vectors, self._model = {}, None
-        if self.cache_file.exists():
-            with np.load(self.cache_file) as z: self.vectors = dict(zip(z['keys'].tolist(), z['vectors']))
+        self.cache = embedding_cache(f"st|{checkpoint}|{max_seq_length}", cache_dir)
 
     @property
-    def model(self):
-        if self._model is None: self._model = sentence_encoder(self.path, self.max_seq_length)
-        return self._model
+    def model(self): return sentence_encoder(self.path, self.max_seq_length)
 
     def __call__(self, texts) -> np.ndarray:
         texts = list(texts)
-        keys = [text_hash(t) for t in texts]
-        todo = list(dict.fromkeys(k for k in keys if k not in self.vectors))
-        if todo:
-            first = {k: t for k, t in zip(keys, texts)}
-            vecs = self.model.encode([first[k] for k in todo], batch_size=self.batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=len(todo) > 256)
-            self.vectors.update(zip(todo, vecs.astype(np.float32)))
-            self.save()
         if not texts: return np.zeros((0, self.dim), np.float32)
-        return np.stack([self.vectors[k] for k in keys])
+        return self.cache(texts, lambda ts: self.model.encode(ts, batch_size=self.batch_size, normalize_embeddings=True,
+                                                              convert_to_numpy=True, show_progress_bar=len(ts) > 256))
 
     @property
     def dim(self) -> int:
-        return next(iter(self.vectors.values())).shape[0] if self.vectors else self.model.get_sentence_embedding_dimension()
-
-    def save(self):
-        "Write the cache atomically, keeping entries another process added meanwhile"
-        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        if self.cache_file.exists():
-            try:
-                with np.load(self.cache_file) as z: self.vectors = {**dict(zip(z['keys'].tolist(), z['vectors'])), **self.vectors}
-            except (OSError, ValueError, KeyError): pass  # a torn file from a killed run: rewrite it
-        tmp = self.cache_file.with_suffix(f'.{os.getpid()}.tmp.npz')
-        np.savez(tmp, keys=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
-        os.replace(tmp, self.cache_file)
+        vectors = self.cache.vectors
+        return next(iter(vectors.values())).shape[0] if vectors else self.model.get_sentence_embedding_dimension()
 
 # %% ../nbs/09_semi.ipynb #840457d6
 def tune_thresholds(scores: np.ndarray, Y: np.ndarray, min_f1: float = 0.1) -> np.ndarray:
