@@ -129,17 +129,21 @@ class ConstantLengthDataset(IterableDataset):
                 return
 
     def _token_ids(self):
-        "Token ids per text of each buffer: tiktoken's once they matched the tokenizer's on the first buffer"
-        fast = None if self.encoder == 'hf' else tiktoken_encoding(self.tokenizer)
-        if fast is None and self.encoder == 'tiktoken':
-            raise ValueError('ConstantLengthDataset: tiktoken is not installed or cannot reproduce this tokenizer')
-        for i, buffer in enumerate(self._texts()):
-            if fast is None: yield self._hf_ids(buffer); continue
-            ids = fast.encode_batch(buffer, num_threads=1, allowed_special='all', disallowed_special=())
-            if i == 0 and ids != (ref := self._hf_ids(buffer)):
-                if self.encoder == 'tiktoken': raise ValueError('ConstantLengthDataset: tiktoken and the tokenizer disagree')
-                warnings.warn('ConstantLengthDataset: tiktoken and the tokenizer disagree on this data; using the tokenizer')
-                fast, ids = None, ref
+        "Token ids per text of each buffer: tiktoken's once they matched the tokenizer's on the first buffer seen"
+        if not hasattr(self, '_fast'):  # once per process (each worker has its own copy), not per pass over the data
+            self._fast = None if self.encoder == 'hf' else tiktoken_encoding(self.tokenizer)
+            if self._fast is None and self.encoder == 'tiktoken':
+                raise ValueError('ConstantLengthDataset: tiktoken is not installed or cannot reproduce this tokenizer')
+            self._unchecked = self._fast is not None
+        for buffer in self._texts():
+            if self._fast is None: yield self._hf_ids(buffer); continue
+            ids = self._fast.encode_batch(buffer, num_threads=1, allowed_special='all', disallowed_special=())
+            if self._unchecked:
+                self._unchecked = False
+                if ids != (ref := self._hf_ids(buffer)):
+                    if self.encoder == 'tiktoken': raise ValueError('ConstantLengthDataset: tiktoken and the tokenizer disagree')
+                    warnings.warn('ConstantLengthDataset: tiktoken and the tokenizer disagree on this data; using the tokenizer')
+                    self._fast, ids = None, ref
             yield ids
 
     def __iter__(self):

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import TagparrotError, project_path
+from .core import TagparrotError, project_path, save_figure
 
 # %% auto #0
 __all__ = ['FIELDS', 'SKIP_DIRS', 'OWN_PACKAGES', 'SourceFile', 'dataset_features', 'license_from_text', 'license_from_metadata',
@@ -241,12 +241,11 @@ def deduplicate(rows: list[dict], threshold: float = 0.85, num_perm: int = 256) 
     for r in rows:
         if r['hash'] not in seen: seen.add(r['hash']); unique.append(r)
     lsh, kept, near_of = MinHashLSH(threshold=threshold, num_perm=num_perm), [], defaultdict(list)
-    sketches = {}
     for i, r in enumerate(tqdm(unique, desc='near-dedup', leave=False)):
         if r['minhash'] is None: kept.append(r); continue
         mh = r['minhash']
-        match = min((j for j in lsh.query(mh) if mh.jaccard(sketches[j]) >= threshold), default=None)
-        if match is None: lsh.insert(i, mh); sketches[i] = mh; kept.append(r)
+        match = min((j for j in lsh.query(mh) if mh.jaccard(unique[j]['minhash']) >= threshold), default=None)
+        if match is None: lsh.insert(i, mh); kept.append(r)
         else: near_of[match].append(r)
     for r in kept: r['copies'] = copies[r['hash']]
     stats = {'exact_duplicates': len(rows) - len(unique), 'exact_clusters': sum(c > 1 for c in copies.values()),
@@ -438,8 +437,7 @@ def plot_corpus_stats(stats: dict, sources, path: str | Path | None = None, top:
     b.barh(s.repo_name, s.bytes_kept / 2**20, color=['tab:orange' if x == 'valid' else 'tab:blue' for x in s.split])
     b.set_xlabel('MB kept (orange: validation)'); b.set_title(f"{stats['bytes_kept'] / 2**20:,.0f} MB kept, top sources")
     fig.tight_layout()
-    if path is not None:
-        for ext in ('png', 'svg'): fig.savefig(Path(path).with_suffix(f'.{ext}'), dpi=120)
+    if path is not None: save_figure(fig, path)
     return fig
 
 # %% ../nbs/11_codedata.ipynb #ca2a52db

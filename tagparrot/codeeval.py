@@ -260,7 +260,9 @@ def evaluate_code_cli(argv: list[str]) -> int:
         samples = [{'task_id': p['task_id'], 'completion': p['canonical_solution']} for p in problems]
     elif args.samples:
         samples = read_jsonl(args.samples, ('task_id', 'completion'))
-        if args.problems: samples = [s for s in samples if s['task_id'] in {p['task_id'] for p in problems}]
+        if args.problems:
+            chosen = {p['task_id'] for p in problems}
+            samples = [s for s in samples if s['task_id'] in chosen]
         if not samples: raise TagparrotError(f'{args.samples}: no samples for the chosen problems')
     else:
         model, tok = load_causal_lm(args.model, args.device)

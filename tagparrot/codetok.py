@@ -12,7 +12,7 @@ from typing import Iterable, Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import TagparrotError, project_path, shared_dir
+from .core import TagparrotError, project_path, save_figure, shared_dir
 
 # %% auto #0
 __all__ = ['EOS', 'SAY_HELLO', 'byte_alphabet', 'byte_level_bpe', 'wrap_fast', 'train_code_tokenizer', 'english_prose',
@@ -106,7 +106,6 @@ def tokenizer_metrics(tok, texts: list[str], example: str = SAY_HELLO) -> dict:
     ids = [i for seq in enc['input_ids'] for i in seq]
     pieces = np.concatenate([_word_pieces(o, t) for o, t in zip(enc['offset_mapping'], texts)] or [np.zeros(0)])
     vocab, byte_of = tok.get_vocab(), {c: b for b, c in byte_alphabet().items()}
-    inv = {i: t for t, i in vocab.items()}
     fallback = {i for t, i in vocab.items() if len(t) == 1 and byte_of.get(t, 0) >= 128}
     whitespace = [t for t in vocab if t and set(t) <= set('ĠĊĉč')]
     hello = tok(example, add_special_tokens=False)['input_ids']
@@ -250,6 +249,5 @@ def plot_tokenizer_comparison(rows: dict, path: str | Path | None = None):
         ax.set_xticks(x, names); ax.set_title(title)
     fig.legend(*axes[0].get_legend_handles_labels(), loc='upper center', ncol=2, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
-    if path is not None:
-        for ext in ('png', 'svg'): fig.savefig(Path(path).with_suffix(f'.{ext}'), dpi=120)
+    if path is not None: save_figure(fig, path)
     return fig

@@ -5,6 +5,7 @@
 # %% ../nbs/00_core.ipynb #b617df4e
 from __future__ import annotations
 import argparse, importlib, json, os, random, sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['PACKAGED', 'ALIASES', 'ROLES', 'COMMANDS', 'BENCHES', 'project_root', 'shared_dir', 'project_path', 'save_figure',
-           'TagparrotError', 'set_seed', 'get_device', 'Checkpoint', 'hub_offline', 'resolve_checkpoint',
-           'registry_preset', 'preset_budget', 'load_object', 'bench_cli', 'main']
+           'TagparrotError', 'set_seed', 'get_device', 'hf_log_level', 'Checkpoint', 'hub_offline',
+           'resolve_checkpoint', 'registry_preset', 'preset_budget', 'load_object', 'bench_cli', 'main']
 
 # %% ../nbs/00_core.ipynb #d6609471
 def project_root() -> Path:
@@ -36,13 +37,13 @@ def project_path(*parts, mkdir=False) -> Path:
     return p
 
 # %% ../nbs/00_core.ipynb #5020b699
-def save_figure(fig, path) -> Path:
-    "Save `fig` as `path`.png and `path`.svg (reproducible bytes); returns the PNG path"
+def save_figure(fig, path, dpi: int = 120, **kw) -> Path:
+    "Save `fig` as `path`.png and `path`.svg (reproducible bytes; `kw` go to `savefig`); returns the PNG path"
     import matplotlib
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     with matplotlib.rc_context({'svg.hashsalt': 'tagparrot'}):
-        fig.savefig(path.with_suffix('.png'), dpi=120, metadata={'Software': None})
-        fig.savefig(path.with_suffix('.svg'), metadata={'Date': None, 'Creator': None})
+        fig.savefig(path.with_suffix('.png'), dpi=dpi, metadata={'Software': None}, **kw)
+        fig.savefig(path.with_suffix('.svg'), metadata={'Date': None, 'Creator': None}, **kw)
     return path.with_suffix('.png')
 
 # %% ../nbs/00_core.ipynb #202e2838
@@ -69,6 +70,15 @@ def get_device(prefer: str | None = None) -> str:
     if torch.cuda.is_available(): return 'cuda'
     if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return 'mps'
     return 'cpu'
+
+# %% ../nbs/00_core.ipynb #3947660f
+@contextmanager
+def hf_log_level(level: int = 40):
+    "Run a block with `transformers`' log level at `level` (40: errors only), restoring the previous level after"
+    from transformers.utils import logging
+    old = logging.get_verbosity(); logging.set_verbosity(level)
+    try: yield
+    finally: logging.set_verbosity(old)
 
 # %% ../nbs/00_core.ipynb #d1b53c5b
 PACKAGED = {  # Hub id -> (module, function returning the folder, pip requirement)

@@ -4,13 +4,14 @@
 
 # %% ../nbs/08_domain.ipynb #5267ebfb
 from __future__ import annotations
-import fcntl, hashlib, json, math, os, shutil, tempfile, time
-from contextlib import contextmanager
+import hashlib, json, math, os, shutil, tempfile, time
 from pathlib import Path
 
 import pandas as pd
 
 from .core import TagparrotError, get_device, project_path, registry_preset, resolve_checkpoint, set_seed
+from .evaluation import _locked
+from .finetune import encode_texts
 
 # %% auto #0
 __all__ = ['MLM_BUDGETS', 'texts_fingerprint', 'masked_lm_loss', 'mlm_loss', 'adapt_mlm', 'read_loss_curve', 'adapted_checkpoint',
@@ -28,20 +29,10 @@ def _finished(out_dir: Path, params: dict) -> bool:
     if not all((out_dir/f).exists() for f in files): return False
     return json.loads((out_dir/'params.json').read_text()).get('key') == params['key']
 
-@contextmanager
-def _dir_lock(out_dir: Path):
-    "Two processes asking for the same folder: the second waits, then finds it finished"
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(out_dir.parent/f'.{out_dir.name}.lock', 'w') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(f, fcntl.LOCK_UN)
-
 # %% ../nbs/08_domain.ipynb #47032011
 def _encode(tok, texts, max_length):
     "One feature dict per text, with the special-token mask the collator needs to leave [CLS]/[SEP] alone"
-    enc = tok(list(texts), truncation=True, max_length=max_length, return_special_tokens_mask=True)
-    return [dict(zip(enc.keys(), v)) for v in zip(*enc.values())]
+    return encode_texts(tok, texts, max_length, return_special_tokens_mask=True)
 
 def _masked_batches(features, collator, batch_size, seed):
     import torch
@@ -122,7 +113,7 @@ def adapt_mlm(texts, out_dir, max_steps: int = 200, batch_size: int = 16, lr: fl
                   warmup_ratio=warmup_ratio, eval_texts=texts_fingerprint(eval_texts), eval_every=eval_every)
     params['key'] = texts_fingerprint([json.dumps(params, sort_keys=True)])
     params['device'] = device
-    with _dir_lock(out_dir):
+    with _locked(out_dir):  # a second process asking for the same folder waits, then finds it finished
         if _finished(out_dir, params): return out_dir
         t0 = time.perf_counter()
         set_seed(seed)

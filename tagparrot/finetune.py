@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from .core import get_device, preset_budget, registry_preset, resolve_checkpoint, set_seed
+from .core import get_device, hf_log_level, preset_budget, registry_preset, resolve_checkpoint, set_seed
 from .evaluation import TaggingMethod
 
 # %% auto #0
@@ -22,9 +22,9 @@ BUDGETS = {
 }
 
 # %% ../nbs/07_finetune.ipynb #4c60dd32
-def encode_texts(tok, texts, max_length: int = 128) -> list[dict]:
-    "One feature dict per text, truncated at `max_length` tokens"
-    enc = tok(list(texts), truncation=True, max_length=max_length)
+def encode_texts(tok, texts, max_length: int = 128, **kw) -> list[dict]:
+    "One feature dict per text, truncated at `max_length` tokens (`kw` go to the tokenizer)"
+    enc = tok(list(texts), truncation=True, max_length=max_length, **kw)
     return [dict(zip(enc.keys(), v)) for v in zip(*enc.values())]
 
 def sigmoid_scores(model, tok, features, batch_size: int = 32, device: str = 'cpu') -> np.ndarray:
@@ -59,15 +59,12 @@ class FineTune(TaggingMethod):
         from torch.utils.data import DataLoader
         from tqdm.auto import tqdm
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
-        from transformers.utils import logging as hf_logging
         b, t0 = self.budget, time.perf_counter()
         set_seed(self.seed)
         self.tok = AutoTokenizer.from_pretrained(self.ck.path)
-        level = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()  # the fresh head's load report is expected, not news
-        try: self.model = AutoModelForSequenceClassification.from_pretrained(
-            self.ck.path, num_labels=len(self.labels), problem_type='multi_label_classification').to(self.device)
-        finally: hf_logging.set_verbosity(level)
+        with hf_log_level(40):  # the fresh head's load report is expected, not news
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                self.ck.path, num_labels=len(self.labels), problem_type='multi_label_classification').to(self.device)
         feats = [f | {'labels': np.asarray(y, dtype=np.float32)}  # BCE wants float targets
                  for f, y in zip(encode_texts(self.tok, train['text'], b['max_length']), train['label_ids'])]
         loader = DataLoader(feats, batch_size=b['batch_size'], shuffle=True, collate_fn=DataCollatorWithPadding(self.tok),

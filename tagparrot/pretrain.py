@@ -140,17 +140,21 @@ class ConstantLengthDataset(IterableDataset):
                 return
 
     def _token_ids(self):
-        "Token ids per text of each buffer: tiktoken's once they matched the tokenizer's on the first buffer"
-        fast = None if self.encoder == 'hf' else tiktoken_encoding(self.tokenizer)
-        if fast is None and self.encoder == 'tiktoken':
-            raise ValueError('ConstantLengthDataset: tiktoken is not installed or cannot reproduce this tokenizer')
-        for i, buffer in enumerate(self._texts()):
-            if fast is None: yield self._hf_ids(buffer); continue
-            ids = fast.encode_batch(buffer, num_threads=1, allowed_special='all', disallowed_special=())
-            if i == 0 and ids != (ref := self._hf_ids(buffer)):
-                if self.encoder == 'tiktoken': raise ValueError('ConstantLengthDataset: tiktoken and the tokenizer disagree')
-                warnings.warn('ConstantLengthDataset: tiktoken and the tokenizer disagree on this data; using the tokenizer')
-                fast, ids = None, ref
+        "Token ids per text of each buffer: tiktoken's once they matched the tokenizer's on the first buffer seen"
+        if not hasattr(self, '_fast'):  # once per process (each worker has its own copy), not per pass over the data
+            self._fast = None if self.encoder == 'hf' else tiktoken_encoding(self.tokenizer)
+            if self._fast is None and self.encoder == 'tiktoken':
+                raise ValueError('ConstantLengthDataset: tiktoken is not installed or cannot reproduce this tokenizer')
+            self._unchecked = self._fast is not None
+        for buffer in self._texts():
+            if self._fast is None: yield self._hf_ids(buffer); continue
+            ids = self._fast.encode_batch(buffer, num_threads=1, allowed_special='all', disallowed_special=())
+            if self._unchecked:
+                self._unchecked = False
+                if ids != (ref := self._hf_ids(buffer)):
+                    if self.encoder == 'tiktoken': raise ValueError('ConstantLengthDataset: tiktoken and the tokenizer disagree')
+                    warnings.warn('ConstantLengthDataset: tiktoken and the tokenizer disagree on this data; using the tokenizer')
+                    self._fast, ids = None, ref
             yield ids
 
     def __iter__(self):
@@ -482,6 +486,7 @@ def read_metrics(path) -> list[dict]:
 def plot_training_curves(metrics_path, out_prefix=None, title='tiny CodeParrot on CPU'):
     "Training loss and validation perplexity against tokens seen; saved as PNG and SVG when `out_prefix` is given"
     import matplotlib.pyplot as plt
+    from tagparrot.core import save_figure
     rows = read_metrics(metrics_path)
     tokens_at = {r['step']: r['tokens'] for r in rows if 'tokens' in r}
     train = [(r['tokens'], r['loss/train']) for r in rows if 'loss/train' in r]
@@ -491,9 +496,7 @@ def plot_training_curves(metrics_path, out_prefix=None, title='tiny CodeParrot o
     if evals: b.loglog(*zip(*evals), marker='o')
     b.set(xlabel='tokens', ylabel='validation perplexity')
     fig.tight_layout()
-    if out_prefix:
-        Path(out_prefix).parent.mkdir(parents=True, exist_ok=True)
-        for ext in ('png', 'svg'): fig.savefig(f'{out_prefix}.{ext}', dpi=120)
+    if out_prefix: save_figure(fig, out_prefix)
     return fig
 
 # %% ../nbs/13_pretraining.ipynb #baaad6db

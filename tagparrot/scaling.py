@@ -13,17 +13,17 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .core import TagparrotError, project_path, set_seed, get_device
+from .core import TagparrotError, project_path, save_figure, set_seed, get_device
 
 # %% auto #0
-__all__ = ['LINEAR_ATTENTION', 'ATTENTION_KINDS', 'SKIP_DIRS', 'EOT', 'PRESETS', 'ROW_FIELDS', 'KAPLAN', 'elu_feature_map',
+__all__ = ['LINEAR_ATTENTION', 'ATTENTION_KINDS', 'SKIP_DIRS', 'PRESETS', 'ROW_FIELDS', 'KAPLAN', 'elu_feature_map',
            'causal_linear_attention', 'causal_kernel_attention_naive', 'register_linear_attention', 'gpt2_block',
            'saved_activation_bytes', 'time_fwd_bwd', 'peak_memory_bytes', 'attention_cost', 'fit_exponent', 'exponents',
-           'format_attention_table', 'attention_bench_cli', 'save_figure', 'plot_attention_cost', 'python_files',
-           'is_heldout', 'read_code_corpus', 'train_bpe', 'encode_stream', 'token_streams', 'gpt2_config',
-           'non_embedding_params', 'kaplan_lr', 'lr_lambda', 'spread_sample', 'RunSpec', 'heldout_loss', 'train_lm',
-           'ScalingPreset', 'study_specs', 'write_row', 'run_scaling_study', 'PowerLawFit', 'fit_power_law',
-           'load_runs', 'fit_study', 'plot_scaling', 'scaling_cli']
+           'format_attention_table', 'attention_bench_cli', 'plot_attention_cost', 'python_files', 'is_heldout',
+           'read_code_corpus', 'train_bpe', 'encode_stream', 'token_streams', 'gpt2_config', 'non_embedding_params',
+           'kaplan_lr', 'lr_lambda', 'spread_sample', 'RunSpec', 'heldout_loss', 'train_lm', 'ScalingPreset',
+           'study_specs', 'write_row', 'run_scaling_study', 'PowerLawFit', 'fit_power_law', 'load_runs', 'fit_study',
+           'plot_scaling', 'scaling_cli']
 
 # %% ../nbs/15_future.ipynb #abcd26b6
 def elu_feature_map(x: torch.Tensor) -> torch.Tensor:
@@ -170,13 +170,6 @@ def attention_bench_cli(argv: list[str]) -> int:
     return 0
 
 # %% ../nbs/15_future.ipynb #4204acae
-def save_figure(fig, stem: str, folder='figures') -> list[Path]:
-    "Save `fig` as `folder/stem.png` and `.svg`; returns the paths"
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder/f'{stem}.{ext}' for ext in ('png', 'svg')]
-    for p in paths: fig.savefig(p, dpi=130, bbox_inches='tight')
-    return paths
-
 def _plain_log_ticks(ax, y_fmt: str | None = None):
     from matplotlib.ticker import NullFormatter, FormatStrFormatter
     ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short log axis collide
@@ -227,7 +220,7 @@ def read_code_corpus(root=None, max_files: int | None = None) -> dict[str, list[
     "Texts of the Python files under `root` split into 'train' and 'valid' by file; a `tagparrot.codedata` corpus keeps its split"
     if root is not None and any(Path(root, 'train').glob('*.jsonl.gz')):
         from tagparrot.codedata import load_corpus
-        return {split: list(load_corpus(root, split)['content'])[:max_files] for split in ('train', 'valid')}
+        return {split: list(load_corpus(root, split)['content'][:max_files]) for split in ('train', 'valid')}
     out = {'train': [], 'valid': []}
     for p in python_files(root, max_files):
         try: text = p.read_text(encoding='utf-8')
@@ -236,14 +229,12 @@ def read_code_corpus(root=None, max_files: int | None = None) -> dict[str, list[
     return out
 
 # %% ../nbs/15_future.ipynb #220c0dff
-EOT = '<|endoftext|>'
+from .codetok import EOS as EOT
 
 def train_bpe(texts: list[str], vocab_size: int = 4096):
-    "A byte-level BPE tokenizer (`tokenizers.Tokenizer`) trained on `texts`, with an end-of-text token"
-    from tokenizers import ByteLevelBPETokenizer
-    tok = ByteLevelBPETokenizer()
-    tok.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2, special_tokens=[EOT], show_progress=False)
-    return tok
+    "The code tokenizer's byte-level BPE (`tokenizers.Tokenizer`, end-of-text token included) trained on `texts`"
+    from tagparrot.codetok import train_code_tokenizer
+    return train_code_tokenizer(texts, vocab_size).backend_tokenizer
 
 def encode_stream(tok, texts: list[str]) -> np.ndarray:
     "All texts as one stream of token ids, each followed by the end-of-text id"
@@ -342,7 +333,8 @@ def train_lm(spec: RunSpec, streams: dict, device: str | None = None, progress: 
     evals, t0 = [], time.perf_counter()
     for step in tqdm(range(spec.steps), desc=spec.name, disable=not progress, leave=False):
         x = _windows(train, torch.randint(0, len(train) - spec.block_size, (spec.batch_size,), generator=windows), spec.block_size)
-        loss = model(input_ids=x.to(device), labels=x.to(device)).loss
+        x = x.to(device)
+        loss = model(input_ids=x, labels=x).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
@@ -505,6 +497,6 @@ def scaling_cli(argv: list[str]) -> int:
         print(f"{r.get('name', '?'):<24}{x_field}={r[x_field]:>12,}  {loss_field}={r[loss_field]:.4f}")
     if a.figure:
         import matplotlib.pyplot as plt
-        fig = plot_scaling(rows); save_figure(fig, Path(a.figure).stem, Path(a.figure).parent); plt.close(fig)
+        fig = plot_scaling(rows); save_figure(fig, Path(a.figure).with_suffix(''), dpi=130, bbox_inches='tight'); plt.close(fig)
     print(f"alpha={fit.alpha:.4f} alpha_err={fit.alpha_err:.4f}")
     return 0

@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import TagparrotError, get_device, project_path, registry_preset, resolve_checkpoint, set_seed
+from .core import TagparrotError, get_device, hf_log_level, project_path, registry_preset, resolve_checkpoint, set_seed
 from .evaluation import TaggingMethod, f1_scores
 
 # %% auto #0
 __all__ = ['BUDGETS', 'TOY_TOPICS', 'LABEL_DESCRIPTIONS', 'select_labels', 'sweep_rules', 'best_rule', 'ZeroShotBase',
            'text_hash', 'entailment_id', 'NLIScorer', 'toy_nli_model', 'nli_scorer', 'ZeroShotNLI',
            'label_descriptions', 'EmbeddingCache', 'embedding_cache', 'sentence_encoder', 'ZeroShotEmbed',
-           'bench_texts', 'bench_nli_model', 'hf_logging_level', 'encoder_forward_flops', 'matmul_flops_per_s',
-           'zero_shot_benchmark', 'bench_cli', 'nli_available']
+           'bench_texts', 'bench_nli_model', 'encoder_forward_flops', 'matmul_flops_per_s', 'zero_shot_benchmark',
+           'bench_cli', 'nli_available']
 
 # %% ../nbs/04_zeroshot.ipynb #876f557e
 BUDGETS = {
@@ -40,8 +40,9 @@ def select_labels(scores: np.ndarray, rule: str, value) -> np.ndarray:
 def sweep_rules(scores, y_true, labels, topks=(1, 2, 3, 4), thresholds=np.linspace(0.01, 1, 100)) -> pd.DataFrame:
     "Micro and macro F1 of every top-k and threshold rule: one row per (rule, value)"
     rows = [('top-k', k) for k in topks if k <= len(labels)] + [('threshold', float(t)) for t in thresholds]
-    return pd.DataFrame([{'rule': r, 'value': v, **{m: f1_scores(y_true, select_labels(scores, r, v), labels)[m]
-                          for m in ('micro_f1', 'macro_f1')}} for r, v in rows])
+    f1 = lambda r, v: f1_scores(y_true, select_labels(scores, r, v), labels)
+    return pd.DataFrame([{'rule': r, 'value': v, 'micro_f1': s['micro_f1'], 'macro_f1': s['macro_f1']}
+                         for r, v in rows for s in [f1(r, v)]])
 
 def best_rule(sweep: pd.DataFrame, select_by: str = 'micro') -> tuple[str, float]:
     "The (rule, value) with the best `select_by` F1 (first one on ties: top-k before thresholds)"
@@ -313,18 +314,11 @@ def bench_nli_model(seed: int = 0):
     "The packaged encoder with a fresh, seeded 3-way NLI head (model, tokenizer): real cost, meaningless scores"
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     names = {0: 'contradiction', 1: 'neutral', 2: 'entailment'}
-    path, level = resolve_checkpoint('encoder').path, hf_logging_level(40)
+    path = resolve_checkpoint('encoder').path
     set_seed(seed)
-    try: model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=3, id2label=names,
-                                                                    label2id={v: k for k, v in names.items()})
-    finally: hf_logging_level(level)
+    with hf_log_level(40): model = AutoModelForSequenceClassification.from_pretrained(
+        path, num_labels=3, id2label=names, label2id={v: k for k, v in names.items()})
     return model.eval(), AutoTokenizer.from_pretrained(path)
-
-def hf_logging_level(level: int) -> int:
-    "Set transformers' log level; returns the previous one"
-    from transformers.utils import logging
-    old = logging.get_verbosity(); logging.set_verbosity(level)
-    return old
 
 # %% ../nbs/04_zeroshot.ipynb #eeeb562d
 def encoder_forward_flops(model, n_tokens: int) -> float:
