@@ -81,7 +81,8 @@ def gpu_tokens_needed(tok_len=32768, mfu=0.40, peak=989e12):
     "Tokens/s GPT-2 small consumes on an H200 at `mfu`: peak x MFU / training FLOPs per token"
     args = parse_args(['--output_dir', tempfile.mkdtemp(), '--n_layer', '12', '--n_head', '12', '--n_embd', '768',
                        '--seq_length', '1024'])
-    model = build_model(args, type('Tok', (), {'__len__': lambda s: tok_len, 'eos_token_id': 0})())
+    with torch.device('meta'):  # shapes only: count the parameters without allocating them
+        model = build_model(args, type('Tok', (), {'__len__': lambda s: tok_len, 'eos_token_id': 0})())
     return mfu * peak / flops_per_token(model, 1024)
 
 

@@ -14,12 +14,13 @@ from tqdm.auto import tqdm
 
 from .core import TagparrotError, get_device, registry_preset, resolve_checkpoint
 from .evaluation import TaggingMethod
+from .knn import mean_pool
 from .zeroshot import embedding_cache, sentence_encoder, text_hash
 
 # %% auto #0
 __all__ = ['BUDGETS', 'Embedder', 'tune_thresholds', 'SemiMethod', 'Tagger', 'bernoulli_kl', 'consistency_loss', 'augment_unsup',
-           'train_tagger', 'UDA', 'mc_dropout_probs', 'bald_scores', 'select_pseudo', 'UST', 'contrastive_pairs',
-           'SplitEncoder', 'Contrastive', 'compare_setfit']
+           'train_tagger', 'UDA', 'mc_dropout_probs', 'bald_scores', 'select_pseudo', 'UST', 'pair_budget',
+           'contrastive_pairs', 'SplitEncoder', 'Contrastive', 'compare_setfit']
 
 # %% ../nbs/09_semi.ipynb #ce5bf643
 BUDGETS = {
@@ -272,6 +273,11 @@ class UST(SemiMethod):
     def _scores(self, texts): return self.model.probs(texts)
 
 # %% ../nbs/09_semi.ipynb #26f886f6
+def pair_budget(n_issues: int, budget: dict) -> int:
+    "How many contrastive pairs a slice of `n_issues` gets: `pairs_per_issue` each, capped at `max_pairs`"
+    n = n_issues * budget['pairs_per_issue']
+    return n if budget['max_pairs'] is None else min(n, budget['max_pairs'])
+
 def contrastive_pairs(Y: np.ndarray, n_pairs: int, rng=None, jaccard: bool = False) -> list[tuple[int, int, float]]:
     "Up to `n_pairs` index pairs (i, j, target): half sharing a label (target 1), half sharing none (target 0)"
     rng = rng or np.random.default_rng(0)
@@ -323,7 +329,7 @@ class SplitEncoder(nn.Module):
         mask = nn.utils.rnn.pad_sequence([torch.ones(len(x), device=h.device) for x in hs], batch_first=True)
         additive = (1 - mask[:, None, None, :]) * torch.finfo(h.dtype).min
         for layer in self.upper: h = layer(h, additive)
-        return nn.functional.normalize((h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True), dim=-1)
+        return nn.functional.normalize(mean_pool(h, mask), dim=-1)
 
     @torch.no_grad()
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
@@ -341,8 +347,7 @@ class Contrastive(SemiMethod):
         from sklearn.linear_model import LogisticRegression
         b = {'jaccard': False, 'C': 1.0, 'train_layers': 2, **self.budget}
         self.encoder = SplitEncoder(self.ckpt.path, b['train_layers'], b['tune_seq_length'])
-        n = len(texts) * b['pairs_per_issue']
-        pairs = contrastive_pairs(Y, n if b['max_pairs'] is None else min(n, b['max_pairs']), self.rng, b['jaccard'])
+        pairs = contrastive_pairs(Y, pair_budget(len(texts), b), self.rng, b['jaccard'])
         loss_fn = CosineSimilarityLoss(self.encoder)
         opt = torch.optim.AdamW([p for p in self.encoder.parameters() if p.requires_grad], lr=b['lr'])
         self.encoder.train(); self.log = []
@@ -383,10 +388,9 @@ def compare_setfit(splits, seed: int = 0, sizes=(8, 16, 32), preset: str = 'defa
                  row('contrastive@0.5', size, (ours._scores(test) >= 0.5) & ours.learnable, 0)]
         set_seed(seed); t0 = time.perf_counter()
         sf = SetFitModel.from_pretrained(ours.ckpt.path, multi_target_strategy='one-vs-rest')
-        n_pairs = len(train) * b['pairs_per_issue'] if b['max_pairs'] is None else min(len(train) * b['pairs_per_issue'], b['max_pairs'])
         with tempfile.TemporaryDirectory() as out:
             args = TrainingArguments(output_dir=out, batch_size=b['batch_size'], num_epochs=b['epochs'],
-                                     max_steps=math.ceil(n_pairs / b['batch_size']), max_length=b['tune_seq_length'],
+                                     max_steps=math.ceil(pair_budget(len(train), b) / b['batch_size']), max_length=b['tune_seq_length'],
                                      body_learning_rate=b['lr'], seed=seed, report_to='none', save_strategy='no',
                                      show_progress_bar=False)
             Trainer(model=sf, args=args, train_dataset=Dataset.from_dict(
