@@ -16,10 +16,10 @@ __all__ = ['NaiveBayes']
 
 # %% ../nbs/03_baseline.ipynb #a9251741
 class NaiveBayes(TaggingMethod):
-    "One-vs-rest multinomial Naive Bayes over word counts"
+    "One-vs-rest multinomial Naive Bayes over word counts; scores are the per-label posterior probabilities"
     name = 'naive-bayes'
-    def __init__(self, labels, alpha: float = 1.0, **params):
-        super().__init__(labels, alpha=alpha, **params)
+    def __init__(self, labels, *, alpha: float = 1.0):
+        super().__init__(labels, alpha=alpha)
 
     def fit(self, train, valid=None, unsup=None):
         Y = np.array(train['label_ids'], dtype=int).reshape(-1, len(self.labels))
@@ -34,9 +34,9 @@ class NaiveBayes(TaggingMethod):
             self.clf.fit(X, Y[:, self.present])
         return self
 
-    def predict(self, texts) -> np.ndarray:
-        out = np.zeros((len(texts), len(self.labels)), dtype=int)
+    def predict_proba(self, texts) -> np.ndarray:
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         out[:, self.always] = 1
         if self.vec is not None and self.present.any() and len(texts):
-            out[:, self.present] = self.clf.predict(self.vec.transform(texts)).toarray()
+            out[:, self.present] = self.clf.predict_proba(self.vec.transform(texts)).toarray()
         return out
