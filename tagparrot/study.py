@@ -9,22 +9,21 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .core import TagparrotError, project_path, project_root, registry_preset, resolve_checkpoint
 from .data import TRAIN_SIZES
-from .evaluation import METHODS, _locked, default_results_path, read_results, summarize
+from .data import load_issue_splits
+from .evaluation import METHODS, _locked, data_fingerprint, default_results_path, method_spec, read_results, summarize
 
 # %% auto #0
-__all__ = ['NOTEBOOKS', 'NEEDS_ROLE', 'PRESETS', 'SPEC_METHODS', 'BEYOND_METHODS', 'Cell', 'method_available', 'plan_grid',
-           'cell_done', 'kernel_name', 'cell_parameters', 'run_cell', 'plot_study', 'run_study', 'study_cli',
-           'results_table', 'winners', 'cost_table', 'goal_check']
+__all__ = ['NOTEBOOKS', 'PRESETS', 'REFERENCE_METHODS', 'BEYOND_METHODS', 'Cell', 'method_available', 'plan_grid', 'cell_done',
+           'kernel_name', 'cell_parameters', 'run_cell', 'plot_study', 'data_fingerprints', 'run_study', 'study_cli',
+           'results_table', 'winners', 'rule_gain', 'cost_table', 'goal_check', 'per_label_table', 'plot_per_label']
 
 # %% ../nbs/10_study.ipynb #7d6c5c0f
-NOTEBOOKS = {'naive-bayes': '03_baseline.ipynb', 'zero-shot-nli': '04_zeroshot.ipynb', 'zero-shot-embed': '04_zeroshot.ipynb',
-             'naive-bayes-aug': '05_augment.ipynb', 'embedding-knn': '06_knn.ipynb', 'finetune': '07_finetune.ipynb',
-             'finetune-da': '08_domain.ipynb', 'uda': '09_semi.ipynb', 'ust': '09_semi.ipynb', 'contrastive': '09_semi.ipynb'}
-NEEDS_ROLE = {'zero-shot-nli': 'nli'}  # methods that cannot run without a checkpoint the registry may lack
+NOTEBOOKS = {m: spec.notebook for m, spec in METHODS.items()}  # read from the registry, never kept twice
 
 PRESETS = {
     'quick': {'methods': ['naive-bayes'], 'seeds': [0], 'sizes': [8, 32], 'budget': 'quick'},
@@ -49,7 +48,7 @@ def method_available(method: str, preset: str = 'default', nbs=None) -> str | No
     "None if `method` can run here, else the reason it cannot"
     if method not in NOTEBOOKS: return f"unknown method (choose from {', '.join(NOTEBOOKS)})"
     if not (Path(nbs or project_path('nbs'))/NOTEBOOKS[method]).exists(): return f"notebook {NOTEBOOKS[method]} is not in this checkout"
-    if role := NEEDS_ROLE.get(method):
+    if role := method_spec(method).role:
         try: resolve_checkpoint(role, registry_preset(preset, PRESETS))
         except TagparrotError as e: return str(e)
 
@@ -64,13 +63,12 @@ def plan_grid(preset='default', methods=None, seeds=None, sizes=None, checkpoint
     return cells, skipped
 
 # %% ../nbs/10_study.ipynb #4810a69f
-def cell_done(cell: Cell, df: pd.DataFrame, split: str = 'test') -> bool:
-    "Does the results frame hold every slice row of `cell`?"
-    r = df[(df.method == cell.method) & (df.seed.astype(int) == cell.seed) & (df.split == split)]
+def cell_done(cell: Cell, df: pd.DataFrame, data: str, split: str = 'test', rules=('reference', 'tuned')) -> bool:
+    "Does the results frame hold every slice row of `cell`, under every rule, for the data fingerprinted `data`?"
+    r = df[(df.method == cell.method) & (df.seed.astype(int) == cell.seed) & (df.split == split) & (df.data.astype(str) == data)]
     if cell.checkpoint is not None: r = r[r.checkpoint == resolve_checkpoint(cell.checkpoint).name]
-    have = {int(s) if int(s) in TRAIN_SIZES else 'full' for s in r.train_size}
-    want = set(cell.sizes) if cell.sizes else {*TRAIN_SIZES, 'full'}
-    return want <= have
+    want = {str(s) for s in (cell.sizes or (*TRAIN_SIZES, 'full'))}
+    return all(want <= set(r[r.rule == rule].target_size.astype(str)) for rule in rules)
 
 # %% ../nbs/10_study.ipynb #1f722265
 def kernel_name() -> str:
@@ -106,12 +104,18 @@ def _last_error(log: Path, code) -> str:
     return (errs or lines or [f'exit {code}'])[-1][:500]
 
 # %% ../nbs/10_study.ipynb #3919d993
-def plot_study(df: pd.DataFrame, path=None, split: str = 'test'):
-    "The combined figure: every method, mean ± std over seeds, the reference curves dotted"
+def plot_study(df: pd.DataFrame, path=None, split: str = 'test', rule: str = 'tuned', default_data: bool = True):
+    "The combined figure: every method under one `rule`, mean ± std over seeds; the book's curves dotted on the default data only"
     from tagparrot.evaluation import plot_metrics, reference_scores
-    try: ref = reference_scores()
-    except FileNotFoundError: ref = None
-    return plot_metrics(df, path=path, reference=ref, split=split)
+    ref = None
+    if default_data:
+        try: ref = reference_scores()
+        except FileNotFoundError: pass
+    return plot_metrics(df, path=path, reference=ref, split=split, rule=rule)
+
+def data_fingerprints(seeds, data=None, labels='hf-datasets') -> dict:
+    "Seed -> fingerprint of the splits that seed draws from `data` (what resume compares rows against)"
+    return {s: data_fingerprint(load_issue_splits(data, labels, seed=s)) for s in seeds}
 
 def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, checkpoints=(None,), jobs=None,
               force=False, data=None, labels='hf-datasets', timeout=None) -> dict:
@@ -123,8 +127,8 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
     nbs = project_path('nbs')
     cells, skipped = plan_grid(preset, methods, seeds, sizes, checkpoints, nbs)
     for m, why in skipped.items(): print(f"skipping {m}: {why}")
-    done = read_results(results)
-    todo = [c for c in cells if force or not cell_done(c, done)]
+    done, prints = read_results(results), data_fingerprints(sorted({c.seed for c in cells}), data, labels)
+    todo = [c for c in cells if force or not cell_done(c, done, prints[c.seed])]
     print(f"{len(cells)} cells planned, {len(cells) - len(todo)} already done, {len(todo)} to run")
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -141,9 +145,10 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
                     with _locked(runs/'failures.jsonl'), open(runs/'failures.jsonl', 'a') as fh: fh.write(json.dumps(rec) + '\n')
     else: print("nothing to run: every cell of the grid is already in the results (use --force to recompute)")
     df = read_results(results)
-    if len(df): plot_study(df, figures/'study')
+    mine = df[df.data.astype(str).isin(set(prints.values()))]
+    if len(mine): plot_study(mine, figures/'study', default_data=data is None)
     return {'planned': len(cells), 'skipped': sorted(skipped), 'executed': len(todo), 'failed': len(failed),
-            'results': str(results), 'rows': len(df)}
+            'results': str(results), 'rows': len(mine)}
 
 # %% ../nbs/10_study.ipynb #1d9f4bfc
 def study_cli(argv=None) -> int:
@@ -165,48 +170,86 @@ def study_cli(argv=None) -> int:
     return 1 if s['failed'] else 0
 
 # %% ../nbs/10_study.ipynb #648f7f41
-def results_table(df: pd.DataFrame, metric: str = 'macro_f1', split: str = 'test') -> pd.DataFrame:
-    "Methods x training sizes, cells 'mean ± std (seeds)' of `metric`"
-    s = summarize(df, split)
-    s['cell'] = [f"{m:.3f} ± {d:.3f}" for m, d in zip(s[metric], s[f'{metric}_std'])]
-    return s.pivot(index='method', columns='train_size', values='cell').fillna('')
+def _size_header(s: pd.DataFrame) -> dict:
+    "Target size -> column header with the mean number of training issues the slices really held"
+    return {t: f"{t} ({n:.0f})" if t != 'full' else f"full ({n:.0f})" for t, n in s.groupby('target_size').train_size.mean().items()}
 
-def winners(df: pd.DataFrame, metric: str = 'macro_f1', split: str = 'test') -> pd.DataFrame:
-    "Per training size: the best method, its mean and std, and the methods tied with it (within one std)"
-    s, rows = summarize(df, split), []
-    for size, g in s.groupby('train_size'):
+def results_table(df: pd.DataFrame, metric: str = 'macro_f1', split: str = 'test', rule: str = 'tuned') -> pd.DataFrame:
+    "Methods x target sizes (mean training issues in the header), cells 'mean ± std' of `metric` under `rule`"
+    s = summarize(df, split, rule)
+    s['cell'] = [f"{m:.3f} ± {d:.3f}" for m, d in zip(s[metric], s[f'{metric}_std'])]
+    t = s.pivot(index='method', columns='target_size', values='cell').fillna('')
+    t = t[sorted(t.columns, key=lambda c: float('inf') if c == 'full' else float(c))]
+    return t.rename(columns=_size_header(s)).rename_axis(columns=f'{rule} rule')
+
+def winners(df: pd.DataFrame, metric: str = 'macro_f1', split: str = 'test', rule: str = 'tuned') -> pd.DataFrame:
+    "Per target size: the best method under `rule`, its mean and std, and the methods tied with it (within one std)"
+    s, rows = summarize(df, split, rule), []
+    for size, g in s.groupby('target_size', sort=False):
         g = g.sort_values(metric, ascending=False)
         best = g.iloc[0]
         spread = max(best[f'{metric}_std'], 1e-9)
         ties = [m for m, v, d in zip(g.method[1:], g[metric][1:], g[f'{metric}_std'][1:]) if best[metric] - v <= max(spread, d)]
-        rows.append({'train_size': size, 'best': best.method, metric: round(best[metric], 3),
-                     'std': round(best[f'{metric}_std'], 3), 'tied_with': ', '.join(ties)})
+        rows.append({'target_size': size, 'train_size': round(g.train_size.mean(), 1), 'best': best.method,
+                     metric: round(best[metric], 3), 'std': round(best[f'{metric}_std'], 3), 'tied_with': ', '.join(ties)})
     return pd.DataFrame(rows)
+
+def rule_gain(df: pd.DataFrame, metric: str = 'macro_f1', split: str = 'test') -> pd.DataFrame:
+    "Per method and target size: `metric` under the reference rule, under the tuned rule, and what the rule adds"
+    s = summarize(df, split, rule=None).pivot_table(index=['method', 'target_size'], columns='rule', values=metric)
+    s['gain'] = s['tuned'] - s['reference']
+    return s.round(3).reset_index().rename_axis(columns=None)
 
 # %% ../nbs/10_study.ipynb #2758c2ae
 def cost_table(df: pd.DataFrame, split: str = 'test') -> pd.DataFrame:
-    "Seconds per method: mean per slice, the largest slice, and the total over all rows"
-    d = df[df.split == split].astype({'seconds': float})
+    "Seconds per method: mean per slice, the largest slice, and the total (one fit serves both rules' rows)"
+    d = df[(df.split == split) & (df.rule == 'tuned')].astype({'seconds': float})
     g = d.groupby('method').seconds
     out = pd.DataFrame({'rows': g.size(), 'mean_s_per_slice': g.mean().round(1), 'max_s': g.max().round(1),
                         'total_min': (g.sum() / 60).round(1)})
     return out.sort_values('total_min', ascending=False)
 
 # %% ../nbs/10_study.ipynb #1536ddb6
-SPEC_METHODS = ['naive-bayes', 'naive-bayes-aug', 'zero-shot-nli', 'zero-shot-embed', 'embedding-knn', 'finetune', 'finetune-da']
+REFERENCE_METHODS = ['naive-bayes', 'naive-bayes-aug', 'zero-shot-nli', 'zero-shot-embed', 'embedding-knn', 'finetune', 'finetune-da']
 BEYOND_METHODS = ['uda', 'ust', 'contrastive']
 
-def goal_check(df: pd.DataFrame, sizes=(8, 16, 32), metric: str = 'macro_f1', margin: float = 0.05, split: str = 'test') -> pd.DataFrame:
-    "Per size: best reference method, best beyond-the-reference method, their margin and whether it clears `margin`"
-    s, rows = summarize(df, split), []
-    for size in sizes:
-        g = s[s.train_size == size].set_index('method')
-        spec, beyond = g[g.index.isin(SPEC_METHODS)], g[g.index.isin(BEYOND_METHODS)]
-        if spec.empty or beyond.empty: continue
-        a, b = spec[metric].idxmax(), beyond[metric].idxmax()
-        rows.append({'train_size': size, 'best_reference': a, 'reference_f1': round(spec[metric].max(), 3),
+def goal_check(df: pd.DataFrame, sizes=(8, 16, 32), metric: str = 'macro_f1', margin: float = 0.05, split: str = 'test',
+               rule: str = 'tuned') -> pd.DataFrame:
+    "Per size, under one `rule` for all: best reference method, best beyond-the-reference method, their margin"
+    s, rows = summarize(df, split, rule), []
+    for size in map(str, sizes):
+        g = s[s.target_size == size].set_index('method')
+        ref, beyond = g[g.index.isin(REFERENCE_METHODS)], g[g.index.isin(BEYOND_METHODS)]
+        if ref.empty or beyond.empty: continue
+        a, b = ref[metric].idxmax(), beyond[metric].idxmax()
+        rows.append({'rule': rule, 'target_size': size, 'best_reference': a, 'reference_f1': round(ref[metric].max(), 3),
                      'best_beyond': b, 'beyond_f1': round(beyond[metric].max(), 3),
-                     'margin': round(beyond[metric].max() - spec[metric].max(), 3),
+                     'margin': round(beyond[metric].max() - ref[metric].max(), 3),
                      'spread': round(max(g.loc[a, f'{metric}_std'], g.loc[b, f'{metric}_std']), 3),
-                     'goal_met': bool(beyond[metric].max() - spec[metric].max() >= margin)})
+                     'goal_met': bool(beyond[metric].max() - ref[metric].max() >= margin)})
     return pd.DataFrame(rows)
+
+# %% ../nbs/10_study.ipynb #005e8e95
+def per_label_table(df: pd.DataFrame, method: str, split: str = 'test', rule: str = 'tuned') -> pd.DataFrame:
+    "Labels x target sizes: `method`'s per-label F1 under `rule`, mean over seeds"
+    d = df[(df.method == method) & (df.split == split) & (df.rule == rule)]
+    long = pd.DataFrame([{'target_size': str(t), 'label': l, 'f1': f} for t, pl in zip(d.target_size, d.per_label)
+                         for l, f in json.loads(pl).items()])
+    if long.empty: raise TagparrotError(f"no {split} rows of '{method}' under the {rule} rule")
+    t = long.pivot_table(index='label', columns='target_size', values='f1', aggfunc='mean')
+    return t[sorted(t.columns, key=lambda c: float('inf') if c == 'full' else float(c))]
+
+def plot_per_label(df: pd.DataFrame, method: str, path=None, split: str = 'test', rule: str = 'tuned'):
+    "Heatmap of `method`'s per-label F1 (labels x training sizes); saved as PNG and SVG to `path`"
+    import matplotlib.pyplot as plt
+    from tagparrot.core import save_figure
+    t = per_label_table(df, method, split, rule)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * t.shape[1], 0.9 + 0.32 * t.shape[0]))
+    im = ax.imshow(t.values, cmap='viridis', vmin=0, vmax=1, aspect='auto')
+    for (r, c), v in np.ndenumerate(t.values):
+        ax.text(c, r, f"{v:.2f}", ha='center', va='center', fontsize=7, color='white' if v < 0.6 else 'black')
+    ax.set(xticks=range(t.shape[1]), xticklabels=t.columns, yticks=range(t.shape[0]), yticklabels=t.index,
+           xlabel='training issues (target size)', title=f"{method}: per-label F1 ({split}, {rule} rule)")
+    fig.colorbar(im, ax=ax, fraction=0.04); fig.tight_layout()
+    if path: save_figure(fig, path)
+    return fig

@@ -28,26 +28,38 @@ def test_kill_9_then_resume_loses_nothing(tmp_path):
     r = study(tmp_path, '--preset', 'quick', '--sizes', *sizes)
     assert r.returncode == 0, r.stderr[-2000:]
     after = pd.read_csv(res)
-    assert set(map(tuple, before[['train_size', 'micro_f1']].values)) <= set(map(tuple, after[['train_size', 'micro_f1']].values))
-    assert len(after.drop_duplicates(['method', 'train_size', 'seed'])) == 7
+    key = ['target_size', 'rule', 'micro_f1']
+    assert set(map(tuple, before[key].astype(str).values)) <= set(map(tuple, after[key].astype(str).values))
+    assert len(after.drop_duplicates(['method', 'target_size', 'rule', 'seed'])) == 14  # seven slices x two rules
     again = study(tmp_path, '--preset', 'quick', '--sizes', *sizes)
     assert 'nothing to run' in again.stdout and json.loads(again.stdout.splitlines()[-1])['executed'] == 0
 
 
-def test_failed_cells_are_recorded_and_do_not_stop_the_others(tmp_path):
+def test_bad_data_is_refused_before_any_kernel_starts(tmp_path):
     bad = tmp_path/'unlabeled.jsonl'
     bad.write_text(''.join(json.dumps({'title': f't{i}', 'body': None, 'labels': []}) + '\n' for i in range(20)))
-    r = study(tmp_path, '--preset', 'quick', '--seeds', '0', '1', '--data', str(bad), '--jobs', '1')
+    r = study(tmp_path, '--preset', 'quick', '--data', str(bad))
+    assert r.returncode == 1 and 'need at least 8' in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path/'runs').exists()
+
+
+def test_failed_cells_are_recorded_and_do_not_stop_the_others(tmp_path):
+    r = study(tmp_path, '--preset', 'quick', '--seeds', '0', '1', '--jobs', '1', '--timeout', '1')
     assert r.returncode == 1
     fails = [json.loads(l) for l in (tmp_path/'runs'/'failures.jsonl').read_text().splitlines()]
-    assert sorted(f['seed'] for f in fails) == [0, 1]
-    assert all('need at least 8' in f['error'] and Path(f['notebook']).exists() for f in fails)
+    assert sorted(f['seed'] for f in fails) == [0, 1] and all(f['status'] == 'failed' and f['error'] for f in fails)
 
 
 def test_readme_table_is_generated_from_the_csv(tmp_path):
-    rows = [{'method': m, 'checkpoint': '-', 'train_size': n, 'slice_index': 0, 'seed': s, 'split': 'test',
-             'micro_f1': f, 'macro_f1': f / 2, 'per_label': '{}', 'seconds': 1.0, 'notes': '', 'git_commit': '', 'params': '{}'}
-            for m, f in [('naive-bayes', 0.4), ('contrastive', 0.6)] for n in (8, 836) for s in (0, 1)]
+    from tagparrot.data import load_issue_splits
+    from tagparrot.evaluation import data_fingerprint
+    data = data_fingerprint(load_issue_splits(seed=0))
+    rows = [{'method': m, 'checkpoint': '-', 'rule': r, 'decision': '{}', 'train_size': n, 'target_size': t, 'slice_index': 0,
+             'seed': s, 'split': 'test', 'micro_f1': f - d, 'macro_f1': (f - d) / 2, 'per_label': '{}', 'seconds': 1.0, 'notes': '',
+             'git_commit': '', 'params': '{}', 'data': data}
+            for m, f in [('naive-bayes', 0.4), ('contrastive', 0.6)] for n, t in ((7, '8'), (836, 'full'))
+            for s in (0, 1) for r, d in (('tuned', 0), ('reference', 0.1))]
+    rows.append(rows[0] | {'data': 'other-data', 'micro_f1': 0.99, 'macro_f1': 0.99})  # another file's row: never in the table
     pd.DataFrame(rows).to_csv(tmp_path/'r.csv', index=False)
     readme = tmp_path/'README.md'
     readme.write_text('# x\n\n<!-- results:start -->\nold\n<!-- results:end -->\n\ntail\n')
@@ -56,4 +68,5 @@ def test_readme_table_is_generated_from_the_csv(tmp_path):
     assert r.returncode == 0, r.stderr
     text = readme.read_text()
     assert 'old' not in text and text.endswith('tail\n')
-    assert '| contrastive | 0.300 ± 0.000' in text and '0.200 ± 0.000' in text
+    assert '| contrastive | 0.300 ± 0.000' in text and '0.200 ± 0.000' in text and '0.990' not in text
+    assert 'tuned' in text and '8 (7)' in text
