@@ -22,7 +22,7 @@ __all__ = ['EOS', 'SAY_HELLO', 'byte_alphabet', 'byte_level_bpe', 'wrap_fast', '
 
 # %% ../nbs/12_codetok.ipynb #27e3c8bd
 EOS = '<|endoftext|>'
-SAY_HELLO = 'def say_hello():\n    print("Hello, World!")\n\n# Print it\nsay_hello()\n'  # the spec's example
+SAY_HELLO = 'def say_hello():\n    print("Hello, World!")\n\n# Print it\nsay_hello()\n'  # the reference study's example
 
 def byte_alphabet() -> dict[int, str]:
     "GPT-2's map from the 256 byte values to printable characters"
