@@ -14,8 +14,7 @@ from tqdm.auto import tqdm
 
 from .core import TagparrotError, get_device, registry_preset, resolve_checkpoint
 from .evaluation import TaggingMethod
-from .knn import mean_pool
-from .zeroshot import embedding_cache, sentence_encoder, text_hash
+from .encoders import embedding_cache, mean_pool, sentence_encoder, text_hash
 
 # %% auto #0
 __all__ = ['BUDGETS', 'Embedder', 'tune_thresholds', 'SemiMethod', 'Tagger', 'bernoulli_kl', 'consistency_loss', 'augment_unsup',
