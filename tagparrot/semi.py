@@ -12,15 +12,14 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .core import TagparrotError, get_device, registry_preset, resolve_checkpoint
+from .core import TagparrotError, get_device, preset_budget, registry_preset, resolve_checkpoint
+from .encoders import Embedder, mean_pool, sentence_encoder, text_hash
 from .evaluation import TaggingMethod
-from .knn import mean_pool
-from .zeroshot import embedding_cache, sentence_encoder, text_hash
 
 # %% auto #0
-__all__ = ['BUDGETS', 'Embedder', 'tune_thresholds', 'SemiMethod', 'Tagger', 'bernoulli_kl', 'consistency_loss', 'augment_unsup',
+__all__ = ['BUDGETS', 'SETTINGS', 'ABLATIONS', 'SemiMethod', 'Tagger', 'bernoulli_kl', 'consistency_loss', 'augment_unsup',
            'train_tagger', 'UDA', 'mc_dropout_probs', 'bald_scores', 'select_pseudo', 'UST', 'pair_budget',
-           'contrastive_pairs', 'SplitEncoder', 'Contrastive', 'compare_setfit']
+           'contrastive_pairs', 'SplitEncoder', 'Contrastive', 'compare_setfit', 'ablation_splits']
 
 # %% ../nbs/09_semi.ipynb #ce5bf643
 BUDGETS = {
@@ -38,53 +37,22 @@ BUDGETS = {
         'ust': dict(max_seq_length=128, steps=1000, rounds=5, mc_passes=30, max_unsup=None, max_pseudo=4096, train_encoder=True)},
 }
 
-# %% ../nbs/09_semi.ipynb #35f994ab
-class Embedder:
-    "Unit-length sentence embeddings of the frozen encoder, cached per text in memory and on disk"
-    def __init__(self, checkpoint: str, path: str, max_seq_length: int = 64, cache_dir=None, batch_size: int = 64):
-        self.path, self.max_seq_length, self.batch_size = path, max_seq_length, batch_size
-        self.cache = embedding_cache(f"st|{checkpoint}|{max_seq_length}", cache_dir)
-
-    @property
-    def model(self): return sentence_encoder(self.path, self.max_seq_length)
-
-    def __call__(self, texts) -> np.ndarray:
-        texts = list(texts)
-        if not texts: return np.zeros((0, self.dim), np.float32)
-        return self.cache(texts, lambda ts: self.model.encode(ts, batch_size=self.batch_size, normalize_embeddings=True,
-                                                              convert_to_numpy=True, show_progress_bar=len(ts) > 256))
-
-    @property
-    def dim(self) -> int:
-        vectors = self.cache.vectors
-        return next(iter(vectors.values())).shape[0] if vectors else self.model.get_sentence_embedding_dimension()
-
-# %% ../nbs/09_semi.ipynb #840457d6
-def tune_thresholds(scores: np.ndarray, Y: np.ndarray, min_f1: float = 0.1) -> np.ndarray:
-    "Per label, the cut maximising F1 of `scores >= cut` against 0/1 `Y`; inf (never) where no cut reaches `min_f1`"
-    scores, Y = np.asarray(scores, float), np.asarray(Y)
-    cuts = np.full(scores.shape[1], np.inf)
-    for j in range(scores.shape[1]):
-        pos = Y[:, j].sum()
-        if pos == 0 or np.isnan(scores[:, j]).all(): continue
-        s = np.nan_to_num(scores[:, j], nan=-np.inf)
-        order = np.argsort(-s, kind='stable')
-        tp = np.cumsum(Y[order, j])
-        f1 = 2 * tp / (np.arange(1, len(s) + 1) + pos)
-        f1[:-1][s[order][:-1] == s[order][1:]] = -1  # a cut must fall between two different scores
-        k = int(np.argmax(f1))
-        if f1[k] < min_f1: continue
-        cuts[j] = s[order][k] if k == len(s) - 1 else (s[order][k] + s[order][k + 1]) / 2
-    return cuts
+SETTINGS = {  # knobs no preset changes: the papers' values (UDA: temperature 0.4, confidence 0.8, weight 1)
+    'contrastive': dict(jaccard=False, C=1.0),
+    'uda': dict(lr=1e-3, encoder_lr=2e-5, train_encoder=False, aug_op='delete', uda_weight=1.0, ramp=0.3,
+                temperature=0.4, confidence=0.8, hidden=256, dropout=0.2),
+    'ust': dict(lr=1e-3, encoder_lr=2e-5, train_encoder=False, batch_size=16, sampling='easy', hidden=256, dropout=0.2),
+}
 
 # %% ../nbs/09_semi.ipynb #ece7b677
 class SemiMethod(TaggingMethod):
-    "Shared face of UDA, UST and Contrastive: budgets, checkpoint, zero-shot fallback, thresholds on valid"
+    "Shared face of UDA, UST and Contrastive: settings from the preset, checkpoint, scores for the learnable labels"
     name = 'semi'
-    def __init__(self, labels, preset: str = 'default', checkpoint: str | None = None, **params):
-        super().__init__(labels, preset=preset, checkpoint=checkpoint, **params)
+    def __init__(self, labels, preset: str, checkpoint: str | None, settings: dict):
+        super().__init__(labels, preset=preset, checkpoint=checkpoint, **settings)
         registry = registry_preset(preset, BUDGETS)
-        self.budget = {'lr': 1e-3, 'encoder_lr': 2e-5, 'train_encoder': False, **BUDGETS[preset][self.name], **params}
+        given = {k: v for k, v in settings.items() if v is not None}
+        self.budget = preset_budget(preset, {p: SETTINGS[self.name] | b[self.name] for p, b in BUDGETS.items()}, given, self.name)
         self.ckpt = resolve_checkpoint(checkpoint or 'encoder', registry)
         self.checkpoint = self.ckpt.name
         self.rng = np.random.default_rng(int(torch.initial_seed()) % 2**32)
@@ -98,32 +66,19 @@ class SemiMethod(TaggingMethod):
     def fit(self, train, valid=None, unsup=None):
         Y = np.array(train['label_ids'], dtype=int).reshape(-1, len(self.labels))
         self.learnable = (Y.sum(0) > 0) & (Y.sum(0) < len(Y))
-        self.always, self.absent = Y.sum(0) == len(Y), Y.sum(0) == 0
-        self.label_vectors = self.embedder(self.labels)
+        self.always, self.absent = (Y.sum(0) == len(Y)) & (len(Y) > 0), Y.sum(0) == 0
         self._train(list(train['text']), Y, list(unsup['text']) if unsup is not None else [])
-        self.notes = f"absent from slice (zero-shot fallback): {', '.join(np.array(self.labels)[self.absent]) or 'none'}"
-        return self.calibrate(valid)
-
-    def calibrate(self, valid=None):
-        "Per-label cuts on the validation split (0.5, and never for absent labels, when there is none)"
-        self.cuts = np.where(self.learnable, 0.5, np.inf)
-        if valid is not None and len(valid):
-            self.cuts = tune_thresholds(self.predict_proba(list(valid['text'])), np.array(valid['label_ids']))
-        self.cuts[self.always] = -np.inf
+        self.notes = f"absent from slice (score 0): {', '.join(np.array(self.labels)[self.absent]) or 'none'}"
         return self
 
     def predict_proba(self, texts) -> np.ndarray:
-        "Scores per issue and label: the method's own where the slice taught it, else zero-shot cosine"
+        "Scores per issue and label: the method's own where the slice taught it, 1 for a label on every issue, else 0"
         texts = list(texts)
-        S = np.zeros((len(texts), len(self.labels)))
+        S = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if not texts: return S
         if self.learnable.any(): S[:, self.learnable] = self._scores(texts)[:, self.learnable]
-        if self.absent.any(): S[:, self.absent] = self.embedder(texts) @ self.label_vectors[self.absent].T
         S[:, self.always] = 1.0
         return S
-
-    def predict(self, texts) -> np.ndarray:
-        return (self.predict_proba(texts) >= self.cuts).astype(int)
 
     def _unsup_pool(self, unsup: list[str]) -> list[str]:
         "The capped pool of unlabeled issues: a seed-independent sample, so every seed shares its embeddings"
@@ -209,9 +164,19 @@ def train_tagger(model: Tagger, texts: list[str], Y: np.ndarray, steps: int, lr:
 class UDA(SemiMethod):
     "Unsupervised data augmentation: BCE on the slice + masked, sharpened consistency on augmented unlabeled issues"
     name = 'uda'
+    def __init__(self, labels, *, preset: str = 'default', checkpoint: str | None = None, max_seq_length: int | None = None,
+                 steps: int | None = None, batch_size: int | None = None, unsup_batch_size: int | None = None,
+                 max_unsup: int | None = None, train_encoder: bool | None = None, lr: float | None = None,
+                 encoder_lr: float | None = None, aug_op: str | None = None, uda_weight: float | None = None,
+                 ramp: float | None = None, temperature: float | None = None, confidence: float | None = None,
+                 hidden: int | None = None, dropout: float | None = None):
+        super().__init__(labels, preset, checkpoint, dict(
+            max_seq_length=max_seq_length, steps=steps, batch_size=batch_size, unsup_batch_size=unsup_batch_size,
+            max_unsup=max_unsup, train_encoder=train_encoder, lr=lr, encoder_lr=encoder_lr, aug_op=aug_op,
+            uda_weight=uda_weight, ramp=ramp, temperature=temperature, confidence=confidence, hidden=hidden, dropout=dropout))
+
     def _train(self, texts, Y, unsup):
-        b = {'aug_op': 'delete', 'uda_weight': 1.0, 'ramp': 0.3, 'temperature': 0.4, 'confidence': 0.8,
-             'hidden': 256, 'dropout': 0.2, **self.budget}
+        b = self.budget
         pool = self._unsup_pool(unsup)
         aug = augment_unsup(pool, b['aug_op'], int(self.rng.integers(2**31))) if pool else []
         if not b['train_encoder']: self.embedder(texts + pool + aug)  # one batched pass fills the cache
@@ -252,8 +217,18 @@ def select_pseudo(bald: np.ndarray, budget: int, mode: str = 'easy', rng=None) -
 class UST(SemiMethod):
     "Uncertainty-aware self-training: teacher on the slice, MC-dropout BALD sampling of pseudo-labels, student rounds"
     name = 'ust'
+    def __init__(self, labels, *, preset: str = 'default', checkpoint: str | None = None, max_seq_length: int | None = None,
+                 steps: int | None = None, rounds: int | None = None, mc_passes: int | None = None, max_unsup: int | None = None,
+                 max_pseudo: int | None = None, train_encoder: bool | None = None, lr: float | None = None,
+                 encoder_lr: float | None = None, batch_size: int | None = None, sampling: str | None = None,
+                 hidden: int | None = None, dropout: float | None = None):
+        super().__init__(labels, preset, checkpoint, dict(
+            max_seq_length=max_seq_length, steps=steps, rounds=rounds, mc_passes=mc_passes, max_unsup=max_unsup,
+            max_pseudo=max_pseudo, train_encoder=train_encoder, lr=lr, encoder_lr=encoder_lr, batch_size=batch_size,
+            sampling=sampling, hidden=hidden, dropout=dropout))
+
     def _train(self, texts, Y, unsup):
-        b = {'sampling': 'easy', 'hidden': 256, 'dropout': 0.2, 'batch_size': 16, **self.budget}
+        b = self.budget
         pool = self._unsup_pool(unsup)
         if not b['train_encoder']: self.embedder(texts + pool)
         self.model = Tagger(self.embedder, len(self.labels), b['hidden'], b['dropout'], b['train_encoder'])
@@ -342,10 +317,19 @@ class SplitEncoder(nn.Module):
 class Contrastive(SemiMethod):
     "SetFit-style: contrastive tuning of the sentence encoder on multilabel-aware pairs, then one-vs-rest logistic heads"
     name = 'contrastive'
+    def __init__(self, labels, *, preset: str = 'default', checkpoint: str | None = None, max_seq_length: int | None = None,
+                 tune_seq_length: int | None = None, train_layers: int | None = None, pairs_per_issue: int | None = None,
+                 max_pairs: int | None = None, batch_size: int | None = None, lr: float | None = None,
+                 epochs: int | None = None, jaccard: bool | None = None, C: float | None = None):
+        super().__init__(labels, preset, checkpoint, dict(
+            max_seq_length=max_seq_length, tune_seq_length=tune_seq_length, train_layers=train_layers,
+            pairs_per_issue=pairs_per_issue, max_pairs=max_pairs, batch_size=batch_size, lr=lr, epochs=epochs,
+            jaccard=jaccard, C=C))
+
     def _train(self, texts, Y, unsup):
         from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
         from sklearn.linear_model import LogisticRegression
-        b = {'jaccard': False, 'C': 1.0, 'train_layers': 2, **self.budget}
+        b = self.budget
         self.encoder = SplitEncoder(self.ckpt.path, b['train_layers'], b['tune_seq_length'])
         pairs = contrastive_pairs(Y, pair_budget(len(texts), b), self.rng, b['jaccard'])
         loss_fn = CosineSimilarityLoss(self.encoder)
@@ -366,26 +350,28 @@ class Contrastive(SemiMethod):
         return S
 
 # %% ../nbs/09_semi.ipynb #01525874
-def compare_setfit(splits, seed: int = 0, sizes=(8, 16, 32), preset: str = 'default', path=None):
-    "Test F1 of the setfit library and of `Contrastive`, each with either decision rule, per slice; rows appended to `path`"
+def compare_setfit(splits, seed: int = 0, sizes=(8,), preset: str = 'default', path=None):
+    "Validation F1 of the setfit library and of `Contrastive`, each under a 0.5 cut and per-label cuts, per slice; rows appended to `path`"
     import math, tempfile, time
     import pandas as pd
     from datasets import Dataset
     from setfit import SetFitModel, Trainer, TrainingArguments
     from tagparrot.core import set_seed
-    from tagparrot.evaluation import f1_scores
+    from tagparrot.augment import validation_halves
+    from tagparrot.evaluation import DecisionRule, f1_scores
     b, rows = BUDGETS[preset]['contrastive'], []
-    test, Yte = list(splits.ds['test']['text']), np.array(splits.ds['test']['label_ids'])
-    def row(variant, size, pred, seconds):
-        s = f1_scores(Yte, pred, splits.labels)
-        return {'variant': variant, 'train_size': size, 'seed': seed, 'micro_f1': round(s['micro_f1'], 4),
-                'macro_f1': round(s['macro_f1'], 4), 'seconds': round(seconds, 1)}
+    valid, Yv = list(splits.ds['valid']['text']), np.array(splits.ds['valid']['label_ids'])
+    fit_i, score_i = validation_halves(len(valid), seed)
+    def score(variant, size, S, seconds):
+        for kind in ('fixed', 'per-label'):
+            s = f1_scores(Yv[score_i], DecisionRule(kind).fit(S[fit_i], Yv[fit_i]).decide(S[score_i]), splits.labels)
+            rows.append({'variant': f'{variant}@{kind}', 'train_size': size, 'seed': seed, 'split': 'valid-half',
+                         'micro_f1': round(s['micro_f1'], 4), 'macro_f1': round(s['macro_f1'], 4), 'seconds': round(seconds, 1)})
     for size in sizes:
         train = splits.train_slice(size)
         set_seed(seed); t0 = time.perf_counter()
-        ours = Contrastive(splits.labels, preset=preset).fit(train, splits.ds['valid'])
-        rows += [row('contrastive', size, ours.predict(test), time.perf_counter() - t0),
-                 row('contrastive@0.5', size, (ours._scores(test) >= 0.5) & ours.learnable, 0)]
+        ours = Contrastive(splits.labels, preset=preset).fit(train)
+        score('contrastive', size, ours.predict_proba(valid), time.perf_counter() - t0)
         set_seed(seed); t0 = time.perf_counter()
         sf = SetFitModel.from_pretrained(ours.ckpt.path, multi_target_strategy='one-vs-rest')
         with tempfile.TemporaryDirectory() as out:
@@ -395,10 +381,22 @@ def compare_setfit(splits, seed: int = 0, sizes=(8, 16, 32), preset: str = 'defa
                                      show_progress_bar=False)
             Trainer(model=sf, args=args, train_dataset=Dataset.from_dict(
                 {'text': list(train['text']), 'label': list(train['label_ids'])})).train()
-        rows.append(row('setfit', size, np.asarray(sf.predict(test)), time.perf_counter() - t0))
-        ours._scores = lambda texts: np.asarray(sf.predict_proba(list(texts)), dtype=float)
-        rows.append(row('setfit+cuts', size, ours.calibrate(splits.ds['valid']).predict(test), 0))
+        S = np.zeros((len(valid), len(splits.labels)))
+        S[:, ours.learnable] = np.asarray(sf.predict_proba(valid), dtype=float)[:, ours.learnable]  # as ours: 0 where the slice has no example
+        score('setfit', size, S, time.perf_counter() - t0)
         if path:  # per slice, so an interrupted comparison keeps what it finished
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             pd.DataFrame(rows[-4:]).to_csv(path, mode='a', header=not Path(path).exists(), index=False)
     return pd.DataFrame(rows)
+
+# %% ../nbs/09_semi.ipynb #b04ab5a8
+ABLATIONS = {'uda': [{}, {'uda_weight': 0.0}], 'ust': [{}, {'rounds': 0, 'steps': 1200}], 'contrastive': [{}, {'max_pairs': 0}]}
+
+def ablation_splits(splits, seed: int = 0):
+    "A copy of `splits` whose `valid` and `test` are two halves of the validation split: design choices never see test"
+    import dataclasses
+    from datasets import DatasetDict
+    from tagparrot.augment import validation_halves
+    fit_i, score_i = validation_halves(len(splits.ds['valid']), seed)
+    ds = DatasetDict(splits.ds | {'valid': splits.ds['valid'].select(fit_i), 'test': splits.ds['valid'].select(score_i)})
+    return dataclasses.replace(splits, ds=ds)

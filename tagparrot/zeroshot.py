@@ -4,83 +4,39 @@
 
 # %% ../nbs/04_zeroshot.ipynb #be5f6eb6
 from __future__ import annotations
-import argparse, functools, hashlib, inspect, os, re, tempfile, time
+import argparse, functools, inspect, time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from .core import TagparrotError, get_device, hf_log_level, project_path, registry_preset, resolve_checkpoint, set_seed
-from .evaluation import TaggingMethod, f1_scores
+from .core import TagparrotError, get_device, hf_log_level, preset_budget, registry_preset, resolve_checkpoint, set_seed
+from .encoders import Embedder, text_hash
+from .evaluation import TaggingMethod
 
 # %% auto #0
-__all__ = ['BUDGETS', 'TOY_TOPICS', 'LABEL_DESCRIPTIONS', 'select_labels', 'sweep_rules', 'best_rule', 'ZeroShotBase',
-           'text_hash', 'entailment_id', 'NLIScorer', 'toy_nli_model', 'nli_scorer', 'ZeroShotNLI',
-           'label_descriptions', 'EmbeddingCache', 'embedding_cache', 'sentence_encoder', 'ZeroShotEmbed',
-           'bench_texts', 'bench_nli_model', 'encoder_forward_flops', 'matmul_flops_per_s', 'zero_shot_benchmark',
-           'bench_cli', 'nli_available']
+__all__ = ['BUDGETS', 'TOY_TOPICS', 'LABEL_DESCRIPTIONS', 'ZeroShotBase', 'entailment_id', 'NLIScorer', 'toy_nli_model',
+           'nli_scorer', 'ZeroShotNLI', 'label_descriptions', 'cosine_score', 'ZeroShotEmbed', 'bench_texts',
+           'bench_nli_model', 'encoder_forward_flops', 'matmul_flops_per_s', 'zero_shot_benchmark', 'bench_cli',
+           'nli_available']
 
 # %% ../nbs/04_zeroshot.ipynb #876f557e
 BUDGETS = {
-    'quick':   dict(max_seq_length=128, max_valid=64, batch_size=32, max_unsup=64),
-    'default': dict(max_seq_length=256, max_valid=None, batch_size=32, max_unsup=1000),
-    'full':    dict(max_seq_length=256, max_valid=None, batch_size=32, max_unsup=None),
+    'quick':   dict(max_seq_length=128, batch_size=32, max_unsup=64),
+    'default': dict(max_seq_length=256, batch_size=32, max_unsup=1000),
+    'full':    dict(max_seq_length=256, batch_size=32, max_unsup=None),
 }
-
-# %% ../nbs/04_zeroshot.ipynb #9183ac0e
-def select_labels(scores: np.ndarray, rule: str, value) -> np.ndarray:
-    "0/1 matrix from per-label `scores`: the `value` best labels (`rule='top-k'`) or all labels >= `value` ('threshold')"
-    scores = np.asarray(scores)
-    if rule == 'threshold': return (scores >= value).astype(int)
-    if rule != 'top-k': raise TagparrotError(f"unknown rule '{rule}' (choose top-k or threshold)")
-    out = np.zeros(scores.shape, dtype=int)
-    np.put_along_axis(out, np.argsort(-scores, axis=1, kind='stable')[:, :int(value)], 1, axis=1)
-    return out
-
-def sweep_rules(scores, y_true, labels, topks=(1, 2, 3, 4), thresholds=np.linspace(0.01, 1, 100)) -> pd.DataFrame:
-    "Micro and macro F1 of every top-k and threshold rule: one row per (rule, value)"
-    rows = [('top-k', k) for k in topks if k <= len(labels)] + [('threshold', float(t)) for t in thresholds]
-    f1 = lambda r, v: f1_scores(y_true, select_labels(scores, r, v), labels)
-    return pd.DataFrame([{'rule': r, 'value': v, 'micro_f1': s['micro_f1'], 'macro_f1': s['macro_f1']}
-                         for r, v in rows for s in [f1(r, v)]])
-
-def best_rule(sweep: pd.DataFrame, select_by: str = 'micro') -> tuple[str, float]:
-    "The (rule, value) with the best `select_by` F1 (first one on ties: top-k before thresholds)"
-    r = sweep.iloc[int(np.argmax(sweep[f'{select_by}_f1'].to_numpy()))]
-    return r.rule, (int(r.value) if r.rule == 'top-k' else float(r.value))
 
 # %% ../nbs/04_zeroshot.ipynb #35ec5085
 class ZeroShotBase(TaggingMethod):
-    "Scores from a subclass's `predict_proba`; top-k or threshold rule chosen on the validation set; no training"
-    def __init__(self, labels, preset: str = 'default', checkpoint: str | None = None, select_by: str = 'micro', **params):
-        budget = {k: params.pop(k) for k in list(params) if k in BUDGETS['default']}
-        super().__init__(labels, preset=preset, checkpoint=checkpoint, select_by=select_by, **budget, **params)
+    "Zero-shot scores from a subclass's `predict_proba`; nothing is trained and no rule is chosen here"
+    def _fill_budget(self, preset: str, **given):
+        "The preset's budget, with the settings given (not None) in its place"
         self.registry = registry_preset(preset, BUDGETS)  # refuses an unknown preset
-        self.budget, self.rule, self.sweep = BUDGETS[preset] | budget, ('top-k', 1), None
+        self.budget = preset_budget(preset, BUDGETS, {k: v for k, v in given.items() if v is not None}, 'zero-shot')
 
-    def thresholds(self, scores): return np.linspace(0.01, 1, 100)
-
-    def fit(self, train=None, valid=None, unsup=None):
-        if valid is not None and self.budget['max_valid']: valid = valid.select(range(min(self.budget['max_valid'], len(valid))))
-        if valid is None or not len(valid):
-            self.rule, self.sweep, self.notes = ('top-k', 1), None, 'rule=top-k 1 (no validation issues)'
-            return self
-        scores = self.predict_proba(list(valid['text']))
-        self.sweep = sweep_rules(scores, np.asarray(valid['label_ids']), self.labels, thresholds=self.thresholds(scores))
-        self.rule = best_rule(self.sweep, self.params['select_by'])
-        best = self.sweep[(self.sweep.rule == self.rule[0]) & np.isclose(self.sweep.value, self.rule[1])].iloc[0]
-        self.notes = (f"rule={self.rule[0]} {self.rule[1]:.4g} valid_micro_f1={best.micro_f1:.3f} "
-                      f"valid_macro_f1={best.macro_f1:.3f} preset={self.params['preset']}")
-        return self
-
-    def predict(self, texts) -> np.ndarray:
-        return select_labels(self.predict_proba(list(texts)), *self.rule)
+    def fit(self, train=None, valid=None, unsup=None): return self
 
 # %% ../nbs/04_zeroshot.ipynb #1cb9284f
-def text_hash(text: str) -> str:
-    "A stable key for a text (BLAKE2b, 128 bits)"
-    return hashlib.blake2b(text.encode('utf-8', 'surrogatepass'), digest_size=16).hexdigest()
-
 def entailment_id(config) -> int:
     "The zero-shot pipeline's rule: the first label whose name starts with 'entail', else -1"
     return next((i for l, i in config.label2id.items() if l.lower().startswith('entail')), -1)
@@ -179,10 +135,12 @@ def nli_scorer(path: str, hypothesis_template: str = 'This example is {}.', batc
     return NLIScorer(path, hypothesis_template=hypothesis_template, batch_size=batch_size, device=device, progress=True)
 
 class ZeroShotNLI(ZeroShotBase):
-    "Zero-shot tagging by NLI entailment (the zero-shot pipeline with multi_label=True); rule chosen on validation"
+    "Zero-shot scores by NLI entailment (the zero-shot pipeline with multi_label=True)"
     name = 'zero-shot-nli'
-    def __init__(self, labels, preset='default', checkpoint=None, hypothesis_template='This example is {}.', **params):
-        super().__init__(labels, preset=preset, checkpoint=checkpoint, hypothesis_template=hypothesis_template, **params)
+    def __init__(self, labels, *, preset: str = 'default', checkpoint: str | None = None,
+                 hypothesis_template: str = 'This example is {}.', batch_size: int | None = None):
+        super().__init__(labels, preset=preset, checkpoint=checkpoint, hypothesis_template=hypothesis_template, batch_size=batch_size)
+        self._fill_budget(preset, batch_size=batch_size)
         self.ck = resolve_checkpoint(checkpoint or 'nli', self.registry)
         self.checkpoint = self.ck.name
 
@@ -219,79 +177,40 @@ def label_descriptions(label: str) -> list[str]:
     "Phrasings of a label: the written ones for the study's labels, generic ones for any other"
     return LABEL_DESCRIPTIONS.get(label) or [label, f'This issue is about {label}.', f'A GitHub issue about {label}']
 
-# %% ../nbs/04_zeroshot.ipynb #bc33b2e6
-class EmbeddingCache:
-    "Text vectors on disk, keyed by model `key` and text hash: each text is embedded once per model and setting"
-    def __init__(self, key: str, root=None):
-        slug = re.sub(r'[^A-Za-z0-9_.-]+', '-', key).strip('-')[-60:]
-        self.dir = Path(root or project_path('data', 'cache', 'embeddings'))/f"{slug}-{text_hash(key)[:8]}"
-        self.vectors = {}
-        for f in sorted(self.dir.glob('*.npz')):
-            with np.load(f) as z: self.vectors.update(zip(map(str, z['keys']), z['vectors']))
-
-    def __call__(self, texts, encode) -> np.ndarray:
-        "Vectors of `texts` (rows), calling `encode(list_of_texts) -> array` only for texts not seen before"
-        keys = [text_hash(t) for t in texts]
-        new = {k: t for k, t in zip(keys, texts) if k not in self.vectors}
-        if new: self._save(list(new), np.asarray(encode(list(new.values())), dtype=np.float32))
-        return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
-
-    def _save(self, keys, vectors):
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, suffix='.tmp')
-        with os.fdopen(fd, 'wb') as f: np.savez(f, keys=np.array(keys), vectors=vectors)
-        os.replace(tmp, self.dir/f"{text_hash(''.join(keys))}.npz")
-        self.vectors.update(zip(keys, vectors))
-
-@functools.lru_cache(maxsize=16)
-def embedding_cache(key: str, root=None) -> EmbeddingCache:
-    "The process-wide `EmbeddingCache` of one model key"
-    return EmbeddingCache(key, root)
-
 # %% ../nbs/04_zeroshot.ipynb #9270c37b
-@functools.lru_cache(maxsize=2)
-def sentence_encoder(path: str, max_seq_length: int, device=None):
-    "A SentenceTransformer on a checkpoint folder (or Hub id), truncating at `max_seq_length` tokens"
-    from sentence_transformers import SentenceTransformer
-    model = SentenceTransformer(path, device=get_device(device))
-    model.max_seq_length = max_seq_length
-    return model
+def cosine_score(c):
+    "Map a (centred) cosine in [-2, 2] to a score in [0, 1]: affine, the same for every label, 0 -> 0.5"
+    return 0.5 + np.asarray(c, dtype=np.float32) / 4
 
 class ZeroShotEmbed(ZeroShotBase):
-    "Zero-shot tagging by cosine similarity of issue and label-description embeddings; rule chosen on validation"
+    "Zero-shot scores by cosine similarity of issue and label-description embeddings, centred per label"
     name = 'zero-shot-embed'
-    def __init__(self, labels, preset='default', checkpoint=None, descriptions: dict | None = None,
-                 aggregate: str = 'mean', center: str | None = 'valid', cache_dir=None, **params):
+    def __init__(self, labels, *, preset: str = 'default', checkpoint: str | None = None, descriptions: dict | None = None,
+                 aggregate: str = 'mean', center: str | None = 'valid', cache_dir=None, max_seq_length: int | None = None,
+                 batch_size: int | None = None, max_unsup: int | None = None):
         if aggregate not in ('mean', 'max'): raise TagparrotError(f"unknown aggregate '{aggregate}' (choose mean or max)")
         if center not in ('valid', 'unsup', None): raise TagparrotError(f"unknown center '{center}' (choose valid, unsup or None)")
+        budget = dict(max_seq_length=max_seq_length, batch_size=batch_size, max_unsup=max_unsup)
         super().__init__(labels, preset=preset, checkpoint=checkpoint, descriptions=descriptions, aggregate=aggregate,
-                         center=center, **params)
+                         center=center, **budget)
+        self._fill_budget(preset, **budget)
         self.offset = 0.0
         self.ck = resolve_checkpoint(checkpoint or 'embedder', self.registry)
-        self.checkpoint, self.cache_dir = self.ck.name, cache_dir
+        self.checkpoint = self.ck.name
+        self.encode = Embedder(self.ck.name, self.ck.path, self.budget['max_seq_length'], cache_dir, self.budget['batch_size'])
         self.phrasings = {l: list((descriptions or {}).get(l) or label_descriptions(l)) for l in self.labels}
 
-    def encode(self, texts) -> np.ndarray:
-        "Unit vectors of `texts` (cached on disk)"
-        n = self.budget['max_seq_length']
-        model = lambda: sentence_encoder(self.ck.path, n)
-        encode = lambda ts: model().encode(ts, batch_size=self.budget['batch_size'], normalize_embeddings=True,
-                                           convert_to_numpy=True, show_progress_bar=len(ts) > 64)
-        return embedding_cache(f"st|{self.ck.name}|{n}", self.cache_dir)(list(texts), encode)
-
-    def thresholds(self, scores): return np.linspace(scores.min(), scores.max(), 100)
-
     def fit(self, train=None, valid=None, unsup=None):
-        "Centre each label's score on the texts of the `center` split (labels unread), then choose the rule"
+        "Centre each label's score on the texts of the `center` split (labels unread)"
         pool = {'valid': valid, 'unsup': unsup, None: None}[self.params['center']]
         self.offset = 0.0
         if pool is not None and len(pool):
             n = min(self.budget['max_unsup'] or len(pool), len(pool))
             self.offset = self.cosines(list(pool.select(range(n))['text'])).mean(0)
-        return super().fit(train, valid, unsup)
+        return self
 
     def predict_proba(self, texts) -> np.ndarray:
-        return self.cosines(texts) - self.offset
+        return cosine_score(self.cosines(texts) - self.offset)
 
     def cosines(self, texts) -> np.ndarray:
         "Raw cosine similarity of each text to each label (its phrasings aggregated)"

@@ -11,7 +11,7 @@ from datasets import Dataset
 
 from tagparrot.core import TagparrotError, main
 from tagparrot.data import load_issue_splits
-from tagparrot.evaluation import evaluate_slices, get_method, read_results
+from tagparrot.evaluation import DecisionRule, evaluate_slices, get_method, read_results
 from tagparrot import knn, zeroshot
 
 torch.set_num_threads(1)
@@ -49,30 +49,37 @@ def toy(): return Dataset.from_dict({'text': [t for t, _ in ISSUES], 'label_ids'
 def test_every_slice_gets_a_row(issues_file, tmp_path, cache, name):
     splits = load_issue_splits(issues_file, seed=0, sizes=(8, 16))
     rows = evaluate_slices(name, splits, seed=0, results=tmp_path/'r.csv', params={'preset': 'quick', 'cache_dir': cache})
-    assert list(rows.train_size) == splits.slice_sizes and rows.micro_f1.between(0, 1).all()
-    if name == 'zero-shot-embed': assert rows.micro_f1.nunique() == 1  # no training data: one score for all slices
-    assert len(read_results(tmp_path/'r.csv')) == len(splits.slice_sizes)
+    assert list(rows.train_size) == [len(s) for s in splits.slices for _ in range(2)] and rows.micro_f1.between(0, 1).all()
+    assert list(rows.rule) == ['reference', 'tuned'] * len(splits.slice_sizes)  # one fit, one row per rule
+    if name == 'zero-shot-embed': assert rows.groupby('rule').micro_f1.nunique().eq(1).all()  # no training data: one score for all slices
+    assert len(read_results(tmp_path/'r.csv')) == 2 * len(splits.slice_sizes)
 
 
 def test_empty_slice(toy, cache):
     empty = toy.select([])
-    assert knn.EmbeddingKNN(LABELS, preset='quick', cache_dir=cache).fit(empty, toy).predict(['crash']).tolist() == [[0, 0, 0]]
+    assert knn.EmbeddingKNN(LABELS, preset='quick', cache_dir=cache).fit(empty, toy).predict_proba(['crash']).tolist() == [[0, 0, 0]]
     z = zeroshot.ZeroShotEmbed(LABELS, preset='quick', cache_dir=cache).fit(empty, toy)
-    assert z.predict(['crash', 'add a dataset']).shape == (2, 3)
-    assert z.predict([]).shape == (0, 3)
+    p = z.predict_proba(['crash', 'add a dataset'])
+    assert p.shape == (2, 3) and ((p >= 0) & (p <= 1)).all()
+    assert DecisionRule('sweep').fit(z.predict_proba(toy['text']), toy['label_ids']).decide(p).shape == (2, 3)
+    assert z.predict_proba([]).shape == (0, 3)
 
 
 def test_label_absent_from_slice(toy, cache):
     no_docs = toy.filter(lambda r: r['label_ids'][2] == 0)
     m = knn.EmbeddingKNN(LABELS, preset='quick', cache_dir=cache).fit(no_docs, toy)
-    assert m.predict(list(toy['text']))[:, 2].sum() == 0  # never predicted: no neighbour carries it
+    p = m.predict_proba(list(toy['text']))
+    assert p[:, 2].sum() == 0  # no neighbour carries it: its vote fraction is 0
+    assert np.allclose(p * m.k, np.round(p * m.k)) and p.max() <= 1  # fractions of k votes
+    rule = DecisionRule('threshold').fit(p, toy['label_ids'])  # the reference rule: one cut = m of k
+    assert rule.decide(p)[:, 2].sum() == 0
     assert m.micro.shape == (min(17, len(no_docs)),) * 2
 
 
 def test_long_and_whitespace_texts(toy, cache, tmp_path):
     texts = ['error ' * 5000, '   \n\t ', '']
-    assert knn.EmbeddingKNN(LABELS, preset='quick', cache_dir=cache).fit(toy, toy).predict(texts).shape == (3, 3)
-    assert zeroshot.ZeroShotEmbed(LABELS, preset='quick', cache_dir=cache).fit(None, toy).predict(texts).shape == (3, 3)
+    assert knn.EmbeddingKNN(LABELS, preset='quick', cache_dir=cache).fit(toy, toy).predict_proba(texts).shape == (3, 3)
+    assert zeroshot.ZeroShotEmbed(LABELS, preset='quick', cache_dir=cache).fit(None, toy).predict_proba(texts).shape == (3, 3)
     from transformers import pipeline
     d = zeroshot.toy_nli_model(tmp_path/'nli', steps=5)
     assert zeroshot.NLIScorer(d)(texts, LABELS).shape == (3, 3)
@@ -95,6 +102,17 @@ def test_unknown_parameters():
     with pytest.raises(TagparrotError, match='unknown preset'): knn.EmbeddingKNN(LABELS, preset='huge')
     with pytest.raises(TagparrotError, match='unknown metric'): knn.EmbeddingKNN(LABELS, metric='hamming')
     with pytest.raises(TagparrotError, match='unknown aggregate'): zeroshot.ZeroShotEmbed(LABELS, aggregate='median')
+
+
+@pytest.mark.parametrize('name,setting', [('zero-shot-embed', 'centre'), ('zero-shot-embed', 'select_by'),
+                                          ('zero-shot-nli', 'max_seq_length'), ('embedding-knn', 'k')])
+def test_unknown_settings_are_refused(name, setting):
+    with pytest.raises(TagparrotError, match=setting): get_method(name, LABELS, **{setting: 1})
+
+
+def test_presets_fill_only_settings_left_at_none():
+    assert knn.EmbeddingKNN(LABELS, preset='quick', k_max=5).budget == knn.BUDGETS['quick'] | {'k_max': 5}
+    assert zeroshot.ZeroShotEmbed(LABELS, preset='quick', max_unsup=7).budget['max_unsup'] == 7
 
 
 def _last_line(fn, argv):
