@@ -31,9 +31,9 @@ def site() -> Path:
     return SITE
 
 
-def _local_targets(html: Path):
-    "(attribute value, file it points to, fragment) for every link, image, script and stylesheet inside the site"
-    soup = BeautifulSoup(html.read_text(), 'html.parser')
+def _page(html: Path) -> tuple[list, set]:
+    "(attribute value, file it points to, fragment) for every link, image, script and stylesheet inside the site; the page's ids"
+    soup, links = BeautifulSoup(html.read_text(), 'html.parser'), []
     for tag, attr in (('a', 'href'), ('img', 'src'), ('link', 'href'), ('script', 'src'), ('source', 'src')):
         for el in soup.find_all(tag):
             url = el.get(attr)
@@ -41,7 +41,8 @@ def _local_targets(html: Path):
             parts = urlsplit(url)
             if parts.scheme or parts.netloc: continue   # external: not this site's to keep
             target = (html.parent/unquote(parts.path)).resolve() if parts.path else html
-            yield url, target, parts.fragment
+            links.append((url, target, parts.fragment))
+    return links, {el['id'] for el in soup.find_all(id=True)}
 
 
 def test_site_has_every_notebook(site):
@@ -52,21 +53,20 @@ def test_site_has_every_notebook(site):
 
 
 def test_no_broken_internal_link_or_image(site):
-    ids, broken = {}, []
-    for html in sorted(site.glob('*.html')):   # the pages (_static/ holds the theme's templates, not pages)
-        for url, target, fragment in _local_targets(html):
-            if not target.is_relative_to(site) or not target.exists():
-                broken.append(f"{html.relative_to(site)}: {url} (no such file)"); continue
-            if fragment and target.suffix == '.html':
-                if target not in ids:
-                    ids[target] = {el['id'] for el in BeautifulSoup(target.read_text(), 'html.parser').find_all(id=True)}
-                if fragment not in ids[target]: broken.append(f"{html.relative_to(site)}: {url} (no such anchor)")
+    pages = {html.resolve(): _page(html) for html in sorted(site.glob('*.html'))}  # _static/ holds templates, not pages
+    broken = []
+    for html, (links, _) in pages.items():
+        for url, target, fragment in links:
+            if not target.is_relative_to(site.resolve()) or not target.exists():
+                broken.append(f"{html.name}: {url} (no such file)")
+            elif fragment and target in pages and fragment not in pages[target][1]:
+                broken.append(f"{html.name}: {url} (no such anchor)")
     assert not broken, '\n'.join(broken)
 
 
 def test_links_between_notebooks_point_into_the_site(site):
     "A link from the home page to a notebook lands on that notebook's page, not on the .ipynb file"
-    hrefs = {url for url, _, _ in _local_targets(site/'index.html')}
+    hrefs = {url for url, _, _ in _page(site/'index.html')[0]}
     assert '03_baseline.html' in hrefs and not any(h.endswith('.ipynb') for h in hrefs)
 
 
