@@ -10,6 +10,7 @@ nb_merge_streams = True
 myst_enable_extensions = ['dollarmath', 'colon_fence']
 myst_heading_anchors = 3
 autodoc_member_order = 'bysource'
+default_role = 'literal'            # docstrings write `code` the markdown way
 autodoc_typehints = 'description'
 html_theme = 'sphinx_book_theme'
 html_title = 'tagparrot'

@@ -65,13 +65,20 @@ def sidebar(docs: list[str]) -> str:
     return '\n\n'.join(out)
 
 
+def title(nb: Path) -> str:
+    "A notebook's title: the first heading of its first cell"
+    first = ''.join(json.loads(nb.read_text())['cells'][0]['source'])
+    m = re.match(r'# (.+)', first)
+    return m.group(1).strip() if m else nb.stem
+
+
 def api_page() -> str:
     "One section per exported module: the notebook it comes from, then its public names (Sphinx autodoc)"
     parts = ["# API reference\n\nEvery module of the `tagparrot` package is exported from a notebook; the notebook "
              "tells why each piece exists and shows it working. Below: each module's public functions and classes."]
     for py in sorted((ROOT/'tagparrot').glob('[!_]*.py')):
         m = re.search(r'File to edit: \.\./nbs/(\S+)\.ipynb', py.read_text()[:400])
-        src = f"Exported from [{m.group(1)}]({m.group(1)}.ipynb).\n\n" if m else ''
+        src = f"Exported from [{title(NBS/(m.group(1) + '.ipynb'))}]({m.group(1)}.ipynb).\n\n" if m else ''
         parts.append(f"## tagparrot.{py.stem}\n\n{src}```{{eval-rst}}\n.. automodule:: tagparrot.{py.stem}\n"
                      f"   :members:\n   :no-index:\n```")
     return '\n\n'.join(parts)
