@@ -51,15 +51,15 @@ def stage_cell(cell: dict) -> dict | None:
 
 
 def section_of(name: str) -> str | None:
-    return next((title for title, pats in SECTIONS if any(fnmatch.fnmatch(name, p) for p in pats)), None)
+    return next((caption for caption, pats in SECTIONS if any(fnmatch.fnmatch(name, p) for p in pats)), None)
 
 
 def sidebar(docs: list[str]) -> str:
     "Hidden toctrees, one per section, that Sphinx turns into the sidebar"
     out = []
-    for title, _ in SECTIONS:
-        members = [d for d in docs if section_of(d) == title]
-        if members: out.append(f"```{{toctree}}\n:hidden:\n:caption: {title}\n\n" + '\n'.join(members) + "\n```")
+    for caption, _ in SECTIONS:
+        members = [d for d in docs if section_of(d) == caption]
+        if members: out.append(f"```{{toctree}}\n:hidden:\n:caption: {caption}\n\n" + '\n'.join(members) + "\n```")
     rest = [d for d in docs if section_of(d) is None]
     if rest: out.append("```{toctree}\n:hidden:\n:caption: More\n\n" + '\n'.join(rest) + "\n```")
     return '\n\n'.join(out)

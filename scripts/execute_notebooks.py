@@ -19,6 +19,8 @@ from nbclient.exceptions import CellExecutionError
 from nbdev.config import get_config
 from tqdm import tqdm
 
+from build_docs import directives   # the same reading of `#|` directives as the site's
+
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
 KERNELSPEC = {'display_name': 'Python (tagparrot)', 'language': 'python', 'name': 'tagparrot'}
@@ -29,25 +31,14 @@ WIDGET = 'application/vnd.jupyter.widget-view+json'
 PROGRESS = re.compile(r'\d+%\|[^|]*\|'                                 # tqdm: " 45%|████▌     | 9/20 [..]"
                       r'|\[\d+:\d+<|it/s\]|s/it\]'                     # tqdm timings
                       r'|IProgress not found|TqdmWarning|TqdmExperimentalWarning')
-DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*?)\s*$')
-
-
-def directives(source: str) -> set[str]:
-    "The nbdev/Quarto directives at the top of a cell, as `key` and `key: value` strings"
-    out = set()
-    for line in source.splitlines():
-        m = DIRECTIVE.match(line)
-        if not m: break
-        d = re.sub(r'\s+', ' ', m.group(1)).lower()
-        out |= {d, d.split(':')[0].split()[0] if d else ''}
-    return out
 
 
 def skipped(cell, flags: set[str]) -> bool:
     "Cells nbdev_test does not run"
     if cell.cell_type != 'code': return False
     ds = directives(cell.source)
-    return 'eval: false' in ds or bool(flags & ds) or 'nbdev_export(' in cell.source
+    keys = {d.split(':')[0].split()[0] for d in ds if d}   # `#| slow`, `#| notest`, ...
+    return 'eval: false' in ds or bool(flags & keys) or 'nbdev_export(' in cell.source
 
 
 def tidy_text(text: str) -> str:

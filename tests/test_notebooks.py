@@ -3,6 +3,7 @@
 import json, re, shlex, shutil, subprocess, sys
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 
@@ -92,6 +93,18 @@ def test_stored_notebooks_are_stable_under_nbdev_clean(tmp_path):
     changed = [nb.name for nb in [*NOTEBOOKS, ROOT/'nbs'/'index.ipynb']
                if json.loads((tmp_path/'nbs'/nb.name).read_text()) != json.loads(nb.read_text())]
     assert not changed, f"run nbdev_clean on {changed}"
+
+
+def test_executor_keeps_what_readers_want():
+    sys.path.insert(0, str(ROOT/'scripts'))
+    from execute_notebooks import skipped, tidy_text
+    log = "loading\r 45%|####5     | 9/20 [00:01<00:02,  4.1it/s]\r100%|##########| 20/20 [00:03<00:00]\n3 slices scored\n"
+    assert tidy_text(log) == "3 slices scored\n"
+    long = tidy_text('\n'.join(map(str, range(500))))
+    assert long.startswith('0\n1\n') and long.endswith('\n499') and '(440 lines left out)' in long
+    cell = lambda src: nbformat.v4.new_code_cell(src)
+    assert skipped(cell("#| eval: false\ntrain()"), set()) and skipped(cell("#|slow\ntrain()"), {'slow', 'notest'})
+    assert skipped(cell("nbdev_export()"), set()) and not skipped(cell("#| export\ndef f(): pass"), {'slow'})
 
 
 def _readme_papermill_command() -> str:
