@@ -2,6 +2,7 @@
 # One entry point for a fresh machine: builds .venv/ if missing, then runs the study or the tests.
 #   bash scripts/run.sh study [tagparrot study args...]   the main job
 #   bash scripts/run.sh test                              the full test suite (what CI runs)
+#   bash scripts/run.sh docs                              the documentation site, built offline into _docs/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -9,7 +10,26 @@ VENV="$ROOT/.venv"
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 
+# Debian packages the project needs (chromium: the docs site's browser test); installed only as root, only if missing
+SYSTEM_PACKAGES=(
+  chromium
+  chromium-driver
+)
+
+install_system_packages() {
+  local missing=() pkg
+  for pkg in "${SYSTEM_PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "== missing Debian packages (install them to run every test): ${missing[*]}"; return 0
+  fi
+  echo "== installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${missing[@]}" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+}
+
 setup_env() {
+  install_system_packages
   if [ ! -x "$VENV/bin/tagparrot" ] || [ settings.ini -nt "$VENV/.tagparrot-installed" ] || [ scripts/constraints.txt -nt "$VENV/.tagparrot-installed" ]; then
     echo "== setting up $VENV (pinned dependencies; torch is the CPU build)"
     [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
@@ -40,5 +60,6 @@ case "$cmd" in
     fi
     nbdev_test --n_workers 2 --timing
     python -m pytest -q tests "$@" ;;
-  *) echo "usage: bash scripts/run.sh study|test|setup [args]" >&2; exit 2 ;;
+  docs) python scripts/build_docs.py "$@" ;;
+  *) echo "usage: bash scripts/run.sh study|test|docs|setup [args]" >&2; exit 2 ;;
 esac
