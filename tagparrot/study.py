@@ -80,7 +80,7 @@ def cell_parameters(cell: Cell, budget: str, results: Path, figures: Path, data=
     "The papermill parameters of a cell (the standard parameters cell of every method notebook)"
     return {'methods': [cell.method], 'seeds': [cell.seed], 'sizes': list(cell.sizes) if cell.sizes else None,
             'preset': budget, 'checkpoint': cell.checkpoint, 'results': str(results), 'data': data, 'labels': labels,
-            'figure': str(figures/Path(NOTEBOOKS[cell.method]).stem.split('_', 1)[1])}
+            'figure': str(figures/cell.method)}
 
 def run_cell(cell: Cell, params: dict, runs: Path, nbs: Path, threads: int = 1, timeout: int | None = None) -> dict:
     "Execute the cell's notebook with papermill in its own process; returns a status record"
