@@ -9,7 +9,16 @@ VENV="$ROOT/.venv"
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 
+install_system_packages() {
+  # Debian packages beyond Python, as command:package; bwrap isolates generated code (14_codeeval)
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 0
+  local missing=() want
+  for want in bwrap:bubblewrap; do command -v "${want%%:*}" >/dev/null || missing+=("${want#*:}"); done
+  [ ${#missing[@]} = 0 ] || apt-get install -y -q "${missing[@]}" || { apt-get update -q && apt-get install -y -q "${missing[@]}"; }
+}
+
 setup_env() {
+  install_system_packages
   if [ ! -x "$VENV/bin/tagparrot" ] || [ settings.ini -nt "$VENV/.tagparrot-installed" ] || [ scripts/constraints.txt -nt "$VENV/.tagparrot-installed" ]; then
     echo "== setting up $VENV (pinned dependencies; torch is the CPU build)"
     [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
