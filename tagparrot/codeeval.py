@@ -251,6 +251,7 @@ def run_sample(problem: dict, completion: str, timeout: float = 3.0, memory_mb: 
                isolation: str = 'auto', limits: str = 'auto') -> dict:
     "Check `completion` of `problem` with its tests; `status` is passed, failed or timeout"
     isolation = resolve_isolation(isolation)
+    if limits not in ('auto', 'cgroup', 'rlimit'): raise TagparrotError(f'limits must be auto, cgroup or rlimit, not {limits!r}')
     cgroup = SampleCgroup.make(memory_mb << 20, max_processes) if limits in ('auto', 'cgroup') and os.geteuid() == 0 else None
     if limits == 'cgroup' and cgroup is None: raise TagparrotError('per-sample cgroups are not available here')
     drop = os.geteuid() == 0   # nobody may read or change nothing of root's, sandbox or not
@@ -264,7 +265,7 @@ def run_sample(problem: dict, completion: str, timeout: float = 3.0, memory_mb: 
                             'max_processes': max_processes}, isolation, out_w,
                             _limits(cgroup, memory_mb, cpu, max_processes, drop)))
         procs.append(_start(referee, [calls_w, answers_r, verdict_w], {k: problem[k] for k in ('prompt', 'test', 'entry_point')},
-                            isolation, notes_w, _limits(None, 1024, cpu, 64, drop)))
+                            isolation, notes_w, _limits(None, memory_mb, cpu, 1, drop)))
         for fd in (calls_r, calls_w, answers_r, answers_w, verdict_w, out_w, notes_w): os.close(fd)
         readers = [_drain(fd, cap) for fd, cap in ((verdict_r, 64), (out_r, 4000), (notes_r, 4000))]
         try: rc = procs[1].wait(timeout=timeout); timed_out = False
