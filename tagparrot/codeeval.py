@@ -324,15 +324,15 @@ def load_causal_lm(model_dir, device=None):
     return model, tok
 
 def generate_completions(model, tokenizer, prompts, n_samples=1, max_new_tokens=128, batch_size=8, seed=1,
-                         **sampling) -> list[list[str]]:
+                         stop_at_block=True, **sampling) -> list[list[str]]:
     "`n_samples` completions of each prompt, each ending at its first block boundary (long prompts keep their end)"
     import torch
     from tqdm.auto import tqdm
     set_seed(seed)
     limit = getattr(model.config, 'n_positions', None) or getattr(model.config, 'max_position_embeddings', 2048)
     max_new_tokens = min(max_new_tokens, limit // 2)  # a small model's context must still hold some of the prompt
-    kw = {**SAMPLING, **sampling, 'max_new_tokens': max_new_tokens, 'pad_token_id': tokenizer.pad_token_id,
-          'stop_strings': STOP_STRINGS, 'tokenizer': tokenizer}
+    kw = {**SAMPLING, **sampling, 'max_new_tokens': max_new_tokens, 'pad_token_id': tokenizer.pad_token_id}
+    if stop_at_block: kw |= {'stop_strings': STOP_STRINGS, 'tokenizer': tokenizer}
     out = []
     for prompt in tqdm(prompts, desc='generating', leave=False):
         ids = tokenizer(prompt, return_tensors='pt').input_ids[:, -(limit - max_new_tokens):].to(model.device)
