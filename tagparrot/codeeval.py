@@ -132,7 +132,7 @@ def sandbox_python() -> str:
     return sys.executable
 
 def _system_mounts(python) -> list[str]:
-    "bwrap arguments showing the sandbox /usr (and the interpreter's own prefix) read-only, and nothing else of the host"
+    "bwrap arguments showing the sandbox /usr (and the interpreter's prefix) read-only, and nothing else of the host"
     args = ['--ro-bind', '/usr', '/usr']
     for d in ('bin', 'lib', 'lib64', 'sbin'):
         p = Path('/', d)
@@ -145,8 +145,9 @@ def _system_mounts(python) -> list[str]:
 def bwrap_argv(argv, tmp_mb: int = 64) -> list[str]:
     "`argv` inside bubblewrap: no network, own PID/IPC/UTS/user namespaces, private /tmp, read-only system, as nobody"
     return ['bwrap', *_system_mounts(argv[0]), '--proc', '/proc', '--dev', '/dev', '--dir', '/tmp',
-            '--remount-ro', '/dev', '--remount-ro', '/', '--size', str(tmp_mb << 20), '--tmpfs', '/tmp', '--size', str(16 << 20), '--tmpfs', '/dev/shm',
-            '--chdir', '/tmp', '--unshare-all', '--unshare-user', '--disable-userns', '--uid', str(NOBODY),
+            '--remount-ro', '/dev', '--remount-ro', '/',   # the private /tmp and /dev/shm are the only writable places
+            '--size', str(tmp_mb << 20), '--tmpfs', '/tmp', '--size', str(16 << 20), '--tmpfs', '/dev/shm', '--chdir', '/tmp',
+            '--unshare-all', '--unshare-user', '--disable-userns', '--uid', str(NOBODY),
             '--gid', str(NOBODY), '--die-with-parent', '--new-session', '--clearenv', '--setenv', 'LANG', 'C.UTF-8',
             '--setenv', 'PATH', '/usr/bin:/bin', '--', *argv]
 
@@ -160,12 +161,14 @@ def isolation_problem() -> str | None:
     try: r = subprocess.run(bwrap_argv([sandbox_python(), '-I', '-c', 'pass']), capture_output=True, text=True,
                             timeout=30, preexec_fn=_as_nobody if os.geteuid() == 0 else None)
     except (OSError, subprocess.TimeoutExpired) as e: return f'bubblewrap did not start ({e})'
-    if r.returncode: return f'bubblewrap cannot make its namespaces here ({r.stderr.strip()[-200:]}); it needs user namespaces'
+    if r.returncode:
+        return f'bubblewrap cannot make its namespaces here ({r.stderr.strip()[-200:]}); it needs user namespaces'
     return None
 
 def resolve_isolation(isolation: str = 'auto') -> str:
     "`bwrap` when it works here; `none` only when asked for; otherwise a `TagparrotError` saying what is missing"
-    if isolation not in ('auto', 'bwrap', 'none'): raise TagparrotError(f'isolation must be auto, bwrap or none, not {isolation!r}')
+    if isolation not in ('auto', 'bwrap', 'none'):
+        raise TagparrotError(f'isolation must be auto, bwrap or none, not {isolation!r}')
     if isolation == 'none': return 'none'
     problem = isolation_problem()
     if problem: raise TagparrotError(f'refusing to run generated code without isolation: {problem}; '
@@ -211,7 +214,7 @@ class SampleCgroup:
                 if d.exists(): time.sleep(0.02)
 
 def _limits(cgroup, memory_mb: int, cpu_seconds: int, max_processes: int, drop: bool):
-    "A pre-exec hook: join the sample's cgroup, set per-process limits, drop to nobody"
+    "A pre-exec hook: join the sample's cgroup, set per-process limits, drop to nobody (root's files out of reach)"
     per_process = memory_mb if cgroup else memory_mb // max_processes  # without a cgroup the sum must stay under it
     def apply():
         if cgroup: cgroup.join()
@@ -251,21 +254,23 @@ def run_sample(problem: dict, completion: str, timeout: float = 3.0, memory_mb: 
                isolation: str = 'auto', limits: str = 'auto') -> dict:
     "Check `completion` of `problem` with its tests; `status` is passed, failed or timeout"
     isolation = resolve_isolation(isolation)
-    if limits not in ('auto', 'cgroup', 'rlimit'): raise TagparrotError(f'limits must be auto, cgroup or rlimit, not {limits!r}')
-    cgroup = SampleCgroup.make(memory_mb << 20, max_processes) if limits in ('auto', 'cgroup') and os.geteuid() == 0 else None
+    if limits not in ('auto', 'cgroup', 'rlimit'):
+        raise TagparrotError(f'limits must be auto, cgroup or rlimit, not {limits!r}')
+    root = os.geteuid() == 0
+    cgroup = SampleCgroup.make(memory_mb << 20, max_processes) if limits != 'rlimit' and root else None
     if limits == 'cgroup' and cgroup is None: raise TagparrotError('per-sample cgroups are not available here')
-    drop = os.geteuid() == 0   # nobody may read or change nothing of root's, sandbox or not
     calls_r, calls_w = os.pipe(); answers_r, answers_w = os.pipe(); verdict_r, verdict_w = os.pipe()
     out_r, out_w = os.pipe(); notes_r, notes_w = os.pipe()
     cpu = math.ceil(timeout) + 1
     program = problem['prompt'] + completion
     start, procs = time.monotonic(), []
     try:
-        procs.append(_start(sample_host, [calls_r, answers_w], {'program': program, 'entry_point': problem['entry_point'],
-                            'max_processes': max_processes}, isolation, out_w,
-                            _limits(cgroup, memory_mb, cpu, max_processes, drop)))
-        procs.append(_start(referee, [calls_w, answers_r, verdict_w], {k: problem[k] for k in ('prompt', 'test', 'entry_point')},
-                            isolation, notes_w, _limits(None, memory_mb, cpu, 1, drop)))
+        host = {'program': program, 'entry_point': problem['entry_point'], 'max_processes': max_processes}
+        procs.append(_start(sample_host, [calls_r, answers_w], host, isolation, out_w,
+                            _limits(cgroup, memory_mb, cpu, max_processes, root)))
+        tests = {k: problem[k] for k in ('prompt', 'test', 'entry_point')}
+        procs.append(_start(referee, [calls_w, answers_r, verdict_w], tests, isolation, notes_w,
+                            _limits(None, memory_mb, cpu, 1, root)))
         for fd in (calls_r, calls_w, answers_r, answers_w, verdict_w, out_w, notes_w): os.close(fd)
         readers = [_drain(fd, cap) for fd, cap in ((verdict_r, 64), (out_r, 4000), (notes_r, 4000))]
         try: rc = procs[1].wait(timeout=timeout); timed_out = False
@@ -336,12 +341,14 @@ def generate_completions(model, tokenizer, prompts, n_samples=1, max_new_tokens=
     out = []
     for prompt in tqdm(prompts, desc='generating', leave=False):
         ids = tokenizer(prompt, return_tensors='pt').input_ids[:, -(limit - max_new_tokens):].to(model.device)
+        lead = prompt[-1:] if prompt.endswith('\n') else ''  # a boundary may start on the prompt's last newline
         texts = []
         for start in range(0, n_samples, batch_size):
             with torch.no_grad():
                 gen = model.generate(ids, attention_mask=torch.ones_like(ids),
                                      num_return_sequences=min(batch_size, n_samples - start), **kw)
-            texts += [first_block(t) for t in tokenizer.batch_decode(gen[:, ids.shape[1]:], skip_special_tokens=True)]
+            new = tokenizer.batch_decode(gen[:, ids.shape[1]:], skip_special_tokens=True)
+            texts += [first_block(lead + t)[len(lead):] for t in new]
         out.append(texts)
     return out
 
