@@ -10,8 +10,10 @@ VENV="$ROOT/.venv"
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 
-# Debian packages the project needs (chromium: the docs site's browser test); installed only as root, only if missing
+# Debian packages the project needs, installed only as root, only if missing:
+# bubblewrap isolates generated code (14_codeeval); chromium renders the docs site in its browser test
 SYSTEM_PACKAGES=(
+  bubblewrap
   chromium
   chromium-driver
 )

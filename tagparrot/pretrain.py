@@ -324,6 +324,18 @@ class RunLogger:
             for k, v in metrics.items(): self.tb.add_scalar(k, v, step)
         if self.wandb: self.wandb.log(metrics, step=step)
 
+    def forget_after(self, step: int):
+        "Drop what an earlier run logged after `step`, where this run starts, so that every step is logged once"
+        if not self.main: return
+        path = Path(self.jsonl.name); self.jsonl.close()
+        lines = path.read_text(encoding='utf-8').splitlines(keepends=True)  # a killed run may leave half a line
+        kept = [l for l in lines if l.endswith('\n') and json.loads(l)['step'] <= step]
+        path.with_suffix('.tmp').write_text(''.join(kept), encoding='utf-8'); os.replace(path.with_suffix('.tmp'), path)
+        self.jsonl = open(path, 'a', encoding='utf-8')
+        if self.tb:
+            from torch.utils.tensorboard import SummaryWriter
+            self.tb.close(); self.tb = SummaryWriter(self.tb.log_dir, purge_step=step + 1)
+
     def close(self):
         for h in (self.jsonl, self.tb): h and h.close()
         if self.wandb: self.wandb.finish()
@@ -414,6 +426,7 @@ def main(argv=None) -> dict:
         accelerator.load_state(str(ckpt))
         log.info(f"resumed from {ckpt} at step {state['step']}")
     elif args.resume: log.info('no checkpoint to resume from: starting fresh')
+    log.forget_after(state['step'])
 
     kill_at = int(os.environ.get('CODEPARROT_KILL_AT_STEP', 0))
     peak = args.peak_tflops * 1e12 * accelerator.num_processes if accelerator.device.type == 'cuda' else None
@@ -476,12 +489,8 @@ def main(argv=None) -> dict:
 
 # %% ../nbs/13_pretraining.ipynb #86138b95
 def read_metrics(path) -> list[dict]:
-    "Rows of a run's metrics.jsonl, keeping the last row per (step, kind) so a resumed run overwrites its replay"
-    rows = {}
-    for line in Path(path).read_text().splitlines():
-        r = json.loads(line)
-        rows[(r['step'], 'loss/train' in r)] = r
-    return [rows[k] for k in sorted(rows)]
+    "Rows of a run's metrics.jsonl (a resumed run has first dropped what its killed predecessor logged past the checkpoint)"
+    return [json.loads(line) for line in Path(path).read_text().splitlines()]
 
 def plot_training_curves(metrics_path, out_prefix=None, title='tiny CodeParrot on CPU'):
     "Training loss and validation perplexity against tokens seen; saved as PNG and SVG when `out_prefix` is given"

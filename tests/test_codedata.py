@@ -10,8 +10,8 @@ from tagparrot.codedata import CorpusConfig, build_corpus, held_out_repos, disco
 
 def module(seed: int, n: int = 40) -> str:
     "A plausible module of ~2 KB whose identifiers depend on `seed`"
-    return '\n'.join(f"def fn_{seed}_{i}(arg_{seed}_{i}, other_{i}):\n    return arg_{seed}_{i} * {i} + other_{i}\n"
-                     for i in range(n))
+    return '\n'.join(f"def fn_{seed}_{i}(arg_{seed}_{i}, other_{i}):\n    value = arg_{seed}_{i} * {i} + other_{i}\n"
+                     f"    return value\n" for i in range(n))
 
 
 @pytest.fixture(scope='module')
@@ -22,7 +22,8 @@ def planted(tmp_path_factory):
     (a/'pkg').mkdir(parents=True); (b/'lib').mkdir(parents=True)
     orig = module(1)
     (a/'pkg'/'a_orig.py').write_text(orig)
-    (a/'pkg'/'copy_ws.py').write_text(orig.replace('\n', '\n\n').replace(' * ', '*'))   # exact, modulo whitespace
+    (a/'pkg'/'copy_ws.py').write_text('\n\n' + orig + '  \n')                             # exact, modulo outer whitespace
+    (a/'pkg'/'reindented.py').write_text(orig.replace('\n    ', '\n        '))             # another program: near copy
     (a/'pkg'/'near.py').write_text(orig.replace('fn_1_0(', 'renamed(').replace('* 3 +', '* 33 +'))  # near copy
     (a/'pkg'/'other.py').write_text(module(2))
     (a/'pkg'/'latin.py').write_bytes(('# caf\xe9\n' + module(3)).encode('latin-1'))          # not UTF-8
@@ -50,9 +51,9 @@ def test_planted_duplicates_and_skips(planted, tmp_path):
     # the first copy in (train first, repo, path) order survives; the other copies are dropped
     first_orig = ('beta', 'lib/orig_again.py') if 'alpha' in valid else ('alpha', 'pkg/a_orig.py')
     assert kept_paths(tmp_path/'c') == {first_orig, ('alpha', 'pkg/other.py'), ('beta', 'lib/mine.py')}
-    assert (stats['exact_duplicates'], stats['near_duplicates']) == (2, 1)
+    assert (stats['exact_duplicates'], stats['near_duplicates']) == (2, 2)
     assert (stats['undecodable'], stats['too_large'], stats['too_small'], stats['dropped_auto_generated']) == (2, 1, 1, 1)
-    assert stats['files_seen'] == 11                     # __pycache__ is never walked
+    assert stats['files_seen'] == 12                     # __pycache__ is never walked
     recs = {r['path']: r for s in ('train', 'valid') for r in load_corpus(tmp_path/'c', s)}
     assert recs[first_orig[1]]['copies'] == 3
     assert recs['pkg/other.py']['license'] == 'MIT' and recs['lib/mine.py']['license'] is None
@@ -95,3 +96,18 @@ def test_cli_last_line_json(planted, tmp_path):
     bad = subprocess.run([str(exe), 'corpus', 'build', '--no-default-sources', '--source', str(tmp_path/'nope'),
                           '--out', str(tmp_path/'d')], capture_output=True, text=True)
     assert bad.returncode == 1 and 'does not exist' in bad.stderr and 'Traceback' not in bad.stderr
+
+
+def test_research_filters_are_counted_and_seeded(tmp_path):
+    "Config/test and keyword-less files are dropped with probability 0.7 (seeded), few-assignment ones always"
+    src = tmp_path/'src'/'pkg'; src.mkdir(parents=True)
+    for i in range(60): (src/f'settings_{i}.py').write_text(f'# Configuration file {i}\n' + module(100 + i))
+    (src/'constants.py').write_text(''.join(f'NAME_{i} = {i}\n' for i in range(200)))     # no def/class/for/while
+    (src/'stub.py').write_text('def fn(x):\n    return x\n' * 60)                          # no assignment at all
+    builds = [build_corpus(tmp_path/f'c{seed}', [src.parent], CorpusConfig(filter_seed=seed), workers=1)
+              for seed in (0, 0, 1)]
+    assert builds[0]['dropped_few_assignments'] == 1
+    assert 30 <= builds[0]['dropped_config_or_test'] <= 54, builds[0]['dropped_config_or_test']
+    assert builds[0]['dropped_config_or_test'] + builds[0]['dropped_no_keywords'] + builds[0]['files_kept'] == 61
+    train = lambda out: {r['path'] for r in load_corpus(out, 'train')}    # one repository: no validation split
+    assert builds[1]['cached'] and train(tmp_path/'c0') != train(tmp_path/'c1')

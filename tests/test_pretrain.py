@@ -56,6 +56,8 @@ def test_kill_and_resume_matches_uninterrupted(tmp_path, data, standalone):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert 'resumed from' in resumed.stdout + resumed.stderr
 
+    def logged(d): return [(r['step'], 'loss/train' in r) for r in read_metrics(d/'metrics.jsonl')]
+    assert sorted(logged(tmp_path/'killed')) == sorted(logged(tmp_path/'full'))   # each step once, replay included
     def losses(d): return {r['step']: r['loss/train'] for r in read_metrics(d/'metrics.jsonl') if 'loss/train' in r}
     a, b = losses(tmp_path/'full'), losses(tmp_path/'killed')
     assert sorted(a) == sorted(b) == list(range(1, 9))
