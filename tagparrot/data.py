@@ -19,10 +19,10 @@ from .core import TagparrotError, project_path, save_figure, set_seed, shared_di
 # %% auto #0
 __all__ = ['DEFAULT_ISSUES', 'MAX_TEXT_CHARS', 'SPLIT_NAMES', 'FIELDS', 'LABEL_PRESETS', 'TEXT_TEMPLATE', 'SPLITTERS',
            'TRAIN_SIZES', 'TASKS', 'VALID_SHARE', 'IssuesFormatError', 'default_issues_path', 'validate_issue',
-           'source_kind', 'parse_columns', 'read_issues', 'get_label_map', 'label_names', 'warn_unseen_labels',
-           'issue_text', 'issues_frame', 'drop_duplicate_texts', 'binarize', 'balanced_split', 'label_balance',
-           'train_slices', 'IssueSplits', 'cache_dir', 'load_issue_splits', 'data_report', 'plot_words_per_issue',
-           'fetch_issues', 'github_issues', 'data_cli']
+           'source_name', 'source_kind', 'parse_columns', 'read_issues', 'get_label_map', 'label_names',
+           'warn_unseen_labels', 'issue_text', 'issues_frame', 'drop_duplicate_texts', 'binarize', 'balanced_split',
+           'label_balance', 'train_slices', 'IssueSplits', 'cache_dir', 'load_issue_splits', 'data_report',
+           'plot_words_per_issue', 'fetch_issues', 'github_issues', 'data_cli']
 
 # %% ../nbs/01_data.ipynb #d8a2dd9b
 DEFAULT_ISSUES = 'data/issues/huggingface-datasets-issues.jsonl.gz'  # under the shared data folder
@@ -89,6 +89,10 @@ def _open_text(src):
     if src.endswith('.gz') or head == b'\x1f\x8b': raw = gzip.GzipFile(fileobj=raw)
     return io.TextIOWrapper(raw, encoding='utf-8', errors='replace', newline='')
 
+def source_name(src) -> str:
+    "How messages name a source: its path or URL, or `<DataFrame>` / `<Dataset>`"
+    return f"<{type(src).__name__}>" if source_kind(src) in ('frame', 'dataset') else str(src)
+
 def source_kind(src) -> str:
     "How `src` is read: 'frame', 'dataset', or from its file name 'csv', 'tsv', 'parquet', 'jsonl'"
     if isinstance(src, pd.DataFrame): return 'frame'
@@ -150,7 +154,7 @@ def _rows(src, bad, columns):
     if kind == 'jsonl': return _jsonl_rows(src, bad, columns)
     if kind in ('csv', 'tsv'): return _csv_rows(src, columns, ',' if kind == 'csv' else '\t')
     if kind == 'parquet': return _frame_rows(pd.read_parquet(src), str(src), columns)
-    return _frame_rows(src if kind == 'frame' else src.to_pandas(), f"<{type(src).__name__}>", columns)
+    return _frame_rows(src if kind == 'frame' else src.to_pandas(), source_name(src), columns)
 
 def _parse_lines(src, bad, columns=None):
     columns = parse_columns(columns)
@@ -168,8 +172,8 @@ def read_issues(src=None, skip_bad: bool = False, columns=None) -> list[dict]:
         if bad and not skip_bad: break
         recs.append(rec)
     if bad and not skip_bad: raise bad[0]
-    if bad: print(f"skipped {len(bad)} bad line(s) of {src}:\n" + '\n'.join(f"  {e}" for e in bad))
-    if not recs: raise IssuesFormatError(f"{src}: no issue records in the file")
+    if bad: print(f"skipped {len(bad)} bad line(s) of {source_name(src)}:\n" + '\n'.join(f"  {e}" for e in bad))
+    if not recs: raise IssuesFormatError(f"{source_name(src)}: no issue records in the file")
     return recs
 
 # %% ../nbs/01_data.ipynb #1e948b0f
@@ -352,12 +356,12 @@ def _build_splits(src, labels, seed, sizes, splitter, skip_bad, task='multi', co
     if task not in TASKS: raise TagparrotError(f"unknown task '{task}' (choose from {', '.join(TASKS)})")
     recs = read_issues(src, skip_bad, columns)
     lmap = get_label_map(labels, recs)
-    warn_unseen_labels(lmap, recs, src)
+    warn_unseen_labels(lmap, recs, source_name(src))
     names = label_names(lmap)
     df_all = issues_frame(recs, lmap)
     df, n_dup = drop_duplicate_texts(df_all)
     sup, unsup = df[df.split == 'labeled'].reset_index(drop=True), df[df.split == 'unlabeled'].reset_index(drop=True)
-    if len(sup) < 8: raise TagparrotError(f"{src}: only {len(sup)} issues carry a label of the map; need at least 8")
+    if len(sup) < 8: raise TagparrotError(f"{source_name(src)}: only {len(sup)} issues carry a label of the map; need at least 8")
     if task == 'single': _check_single(sup)
     Y = binarize(sup.labels, names)
     set_seed(seed)

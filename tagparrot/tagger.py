@@ -13,7 +13,7 @@ import numpy as np
 from . import __version__
 from .core import TagparrotError, load_object, set_seed
 from .data import (LABEL_PRESETS, TASKS, TEXT_TEMPLATE, default_issues_path, github_issues, issue_text,
-                            load_issue_splits, read_issues)
+                            load_issue_splits, read_issues, source_name)
 from . import evaluation
 from .evaluation import METHODS, f1_scores, get_method
 
@@ -148,12 +148,15 @@ class Tagger:
     def labels(self) -> list[str]: return self.manifest['labels']
 
     def predict_proba(self, texts, batch_size: int = 64) -> np.ndarray:
-        "Scores (issues x labels) of `texts`, in batches of `batch_size`"
+        "Scores (issues x labels) of `texts` in input order, computed in batches of `batch_size` issues of similar length"
         from tqdm.auto import tqdm
         texts = list(texts)
         if not texts: return np.zeros((0, len(self.labels)))
-        batches = tqdm(list(_batches(texts, batch_size)), desc='tagging', unit='batch', disable=len(texts) <= 4 * batch_size, leave=False)
-        return np.concatenate([method_scores(self.method, b) for b in batches])
+        order = np.argsort([len(t) for t in texts], kind='stable')  # similar lengths share a batch: little padding
+        batches = tqdm(list(_batches([texts[i] for i in order], batch_size)), desc='tagging', unit='batch',
+                       disable=len(texts) <= 4 * batch_size, leave=False)
+        S = np.concatenate([method_scores(self.method, b) for b in batches])
+        return S[np.argsort(order)]
 
     def predict(self, texts, batch_size: int = 64) -> list[list[str]]:
         "Label names of each text"
@@ -233,7 +236,7 @@ def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str 
         'method': method, 'class': f"{type(m).__module__}:{type(m).__qualname__}", 'checkpoint': str(m.checkpoint),
         'settings': m.params, 'labels': splits.labels, 'label_map': splits.label_map, 'task': task, 'rule': kind,
         'recipe': {'template': TEXT_TEMPLATE, 'truncation': "each method's own token limit (its settings)"},
-        'data': {'source': str(data or default_issues_path()) if not hasattr(data, 'columns') else f'<{type(data).__name__}>',
+        'data': {'source': source_name(default_issues_path() if data is None else data),
                  'fingerprint': splits.fingerprint(), 'split': splits.report['split'],
                  'issues': {'train': len(train), 'valid': len(ds['valid']), 'test': len(ds['test']) if published else 0}},
         'scores': {'valid': score(ds['valid'])} | ({'test': score(ds['test'])} if published and len(ds['test']) else {}),
