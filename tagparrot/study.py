@@ -148,7 +148,7 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
 # %% ../nbs/10_study.ipynb #1d9f4bfc
 def study_cli(argv=None) -> int:
     "`tagparrot study [--preset quick|default|full] [--out DIR] [--jobs N] [--force] ...`"
-    p = argparse.ArgumentParser('tagparrot study', description='Run the few-label study grid through papermill (resumable)')
+    p = argparse.ArgumentParser('tagparrot study', allow_abbrev=False, description='Run the few-label study grid through papermill (resumable)')
     p.add_argument('--preset', default='default', choices=list(PRESETS))
     p.add_argument('--out', help='folder for results.csv, runs/ and figures/ (default: the project folders)')
     p.add_argument('--methods', nargs='+', help=f"subset of: {' '.join(NOTEBOOKS)}")
