@@ -58,6 +58,10 @@ def plan_grid(preset='default', methods=None, seeds=None, sizes=None, checkpoint
     registry_preset(preset, PRESETS)  # refuses an unknown preset
     p = PRESETS[preset]
     methods, seeds, sizes = methods or p['methods'], seeds or p['seeds'], sizes or p['sizes']
+    if unknown := [m for m in methods if m not in NOTEBOOKS]:  # a typo is an error, not a silently skipped method
+        raise TagparrotError(f"unknown method(s) {', '.join(unknown)} (choose from {', '.join(NOTEBOOKS)})")
+    if bad := [s for s in sizes or [] if s != 'full' and s not in TRAIN_SIZES]:  # refused before any kernel starts
+        raise TagparrotError(f"unknown slice size(s) {', '.join(map(str, bad))} (choose from {' '.join(map(str, TRAIN_SIZES))} full)")
     skipped = {m: r for m in methods if (r := method_available(m, preset, nbs))}
     cells = [Cell(m, s, tuple(sizes) if sizes else None, c)
              for m, c, s in itertools.product([m for m in methods if m not in skipped], checkpoints, seeds)]
