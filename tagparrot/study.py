@@ -161,9 +161,13 @@ def study_cli(argv=None) -> int:
     p.add_argument('--checkpoints', nargs='+', default=[None], help='checkpoints to compare (default: the registry default)')
     p.add_argument('--jobs', type=int, help='notebooks in parallel (default: number of cores)')
     p.add_argument('--force', action='store_true', help='recompute cells whose rows exist')
-    p.add_argument('--data', help='issues JSONL(.gz) path or URL'); p.add_argument('--labels', default='hf-datasets')
+    p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) or URL (default: the shared huggingface/datasets file)')
+    p.add_argument('--labels', help='label preset or JSON map (default: hf-datasets for the default file, else every label that occurs)')
     p.add_argument('--timeout', type=int, help='seconds allowed per notebook')
     a = p.parse_args(argv)
+    # the notebooks run with nbs/ as their folder: paths the user typed are read from where they typed them
+    local = lambda v: str(Path(v).resolve()) if v and Path(v).exists() else v
+    a.data, a.labels, a.out = local(a.data), local(a.labels), a.out and str(Path(a.out).resolve())
     s = run_study(a.preset, a.out, a.methods, a.seeds, a.sizes, a.checkpoints, a.jobs, a.force, a.data, a.labels, a.timeout)
     print(json.dumps(s))
     return 1 if s['failed'] else 0
