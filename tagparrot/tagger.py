@@ -38,8 +38,8 @@ class StandInRule:
         return (scores >= (self.cuts if self.kind == 'per-label' else self.cut)).astype(int)
 
 def _best_cut(s, y, default):
-    if not y.any(): return default
-    cands = np.unique(s)
+    cands = np.unique(s)[1:]  # cuts above the lowest score: a cut never tags every issue
+    if not y.any() or not len(cands): return default
     f1 = [2 * (y & (s >= c)).sum() / (y.sum() + (s >= c).sum()) for c in cands]
     return float(cands[int(np.argmax(f1))])
 
