@@ -8,4 +8,4 @@ __all__ = []
 # %% ../nbs/20_main.ipynb #76106136
 from .core import main
 
-if __name__ == '__main__': main()
+if __name__ == '__main__' and '__file__' in globals(): main()  # a notebook is `__main__` too, but has no file
