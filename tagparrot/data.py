@@ -390,6 +390,8 @@ def load_issue_splits(src=None, labels=None, seed: int = 0, sizes=TRAIN_SIZES, s
                       skip_bad: bool = False, cache: bool = True, task: str = 'multi', columns=None) -> IssueSplits:
     "Read, clean, split and slice issues (a file, URL, DataFrame or Dataset): the whole data procedure of the study from one seed (cached)"
     if src is None: src, labels = default_issues_path(), 'hf-datasets' if labels is None else labels
+    if source_kind(src) not in ('frame', 'dataset') and not str(src).startswith(('http://', 'https://')) and not Path(src).exists():
+        raise IssuesFormatError(f"{src}: no such file")
     f = _cache_file(src, labels, seed, sizes, splitter, skip_bad, task, columns) if cache else None
     if f is not None and f.exists():
         try:
