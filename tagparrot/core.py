@@ -161,6 +161,8 @@ COMMANDS = {
     'tokenizer': 'tagparrot.codetok:tokenizer_cli',
     'evaluate-code': 'tagparrot.codeeval:evaluate_code_cli',
     'scaling': 'tagparrot.scaling:scaling_cli',
+    'train': 'tagparrot.tagger:train_cli',
+    'tag': 'tagparrot.tagger:tag_cli',
 }
 BENCHES = {
     'zero-shot': 'tagparrot.zeroshot:bench_cli',
@@ -187,9 +189,14 @@ def bench_cli(argv):
     "`tagparrot bench NAME ...`: run one named benchmark"
     return _dispatch(BENCHES, argv, 'tagparrot bench')
 
+def _print_version() -> int:
+    from tagparrot import __version__
+    print(f"tagparrot {__version__}"); return 0
+
 def main(argv=None) -> int:
     "Entry point of the `tagparrot` command: user errors become one line on stderr and a non-zero exit"
-    try: code = _dispatch(COMMANDS, sys.argv[1:] if argv is None else argv, 'tagparrot')
+    args = sys.argv[1:] if argv is None else argv
+    try: code = _print_version() if args[:1] == ['--version'] else _dispatch(COMMANDS, args, 'tagparrot')
     except TagparrotError as e:
         print(f"tagparrot: error: {e}", file=sys.stderr); code = 1
     except KeyboardInterrupt: code = 130

@@ -4,10 +4,11 @@
 
 # %% ../nbs/01_data.ipynb #04e085d1
 from __future__ import annotations
-import argparse, gzip, hashlib, io, json, os, pickle, time, urllib.request, zlib
+import argparse, csv, gzip, hashlib, io, json, os, pickle, sys, time, urllib.request, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -16,41 +17,69 @@ from datasets import Dataset, DatasetDict
 from .core import TagparrotError, project_path, save_figure, set_seed, shared_dir
 
 # %% auto #0
-__all__ = ['DEFAULT_ISSUES', 'MAX_TEXT_CHARS', 'LABEL_PRESETS', 'SPLITTERS', 'TRAIN_SIZES', 'IssuesFormatError',
-           'default_issues_path', 'validate_issue', 'read_issues', 'get_label_map', 'label_names', 'issues_frame',
-           'drop_duplicate_texts', 'binarize', 'balanced_split', 'label_balance', 'train_slices', 'IssueSplits',
-           'load_issue_splits', 'data_report', 'plot_words_per_issue', 'fetch_issues', 'data_cli']
+__all__ = ['DEFAULT_ISSUES', 'MAX_TEXT_CHARS', 'SPLIT_NAMES', 'FIELDS', 'LABEL_PRESETS', 'TEXT_TEMPLATE', 'SPLITTERS',
+           'TRAIN_SIZES', 'TASKS', 'VALID_SHARE', 'IssuesFormatError', 'default_issues_path', 'validate_issue',
+           'source_name', 'source_kind', 'parse_columns', 'read_issues', 'get_label_map', 'label_names',
+           'warn_unseen_labels', 'issue_text', 'issues_frame', 'drop_duplicate_texts', 'binarize', 'balanced_split',
+           'label_balance', 'train_slices', 'IssueSplits', 'cache_dir', 'load_issue_splits', 'data_report',
+           'plot_words_per_issue', 'fetch_issues', 'github_issues', 'data_cli']
 
 # %% ../nbs/01_data.ipynb #d8a2dd9b
 DEFAULT_ISSUES = 'data/issues/huggingface-datasets-issues.jsonl.gz'  # under the shared data folder
 MAX_TEXT_CHARS = 1_000_000  # GitHub caps bodies at 65,536 characters; far beyond that is not an issue record
+SPLIT_NAMES = {'train': 'train', 'valid': 'valid', 'validation': 'valid', 'dev': 'valid', 'test': 'test'}
+FIELDS = ('title', 'body', 'labels', 'label', 'split')  # what a record may carry; other columns ride along
 
 class IssuesFormatError(TagparrotError):
-    "A record of an issues file that does not have the GitHub API shape"
+    "A record of an issues file that does not have the shape of an issue"
 
 def default_issues_path() -> Path:
     "The study's default issues file: `$TAGPARROT_ISSUES`, else the shared `huggingface/datasets` file"
     return Path(os.environ.get('TAGPARROT_ISSUES', shared_dir()/DEFAULT_ISSUES))
 
 # %% ../nbs/01_data.ipynb #4b491d13
-def _label_names(labels, where):
-    if not isinstance(labels, list): raise IssuesFormatError(f"{where}: field 'labels' must be a list, got {type(labels).__name__}")
+def _field(where, name, at=None):
+    "How an error names a field: the place, the column number where the source has columns, the field's own name"
+    col, shown = (at or {}).get(name, (None, name))
+    return f"{where}{f':{col}' if col else ''}: field '{shown}'"
+
+def _missing(v): return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+def _label_names(labels, where, at=None):
+    if isinstance(labels, str): return [l.strip() for l in labels.split(',') if l.strip()]  # flat files: "bug, docs"
+    if isinstance(labels, np.ndarray): labels = labels.tolist()  # a Parquet list column
+    if not isinstance(labels, list):
+        raise IssuesFormatError(f"{_field(where, 'labels', at)} must be a list or names separated by ',', got {type(labels).__name__}")
     names = []
     for i, l in enumerate(labels):
         name = l.get('name') if isinstance(l, dict) else l
-        if not isinstance(name, str): raise IssuesFormatError(f"{where}: field 'labels[{i}]' must be a label object with a 'name' or a label name")
+        if not isinstance(name, str): raise IssuesFormatError(f"{_field(where, 'labels', at)}[{i}] must be a label object with a 'name' or a label name")
         names.append(name)
     return names
 
-def validate_issue(rec, where='record') -> dict:
-    "Check one API record and return it with `body` as a string and `labels` as a list of names"
+def _one_label(label, where, at=None):
+    if _missing(label): return []
+    if isinstance(label, (int, np.integer)) and not isinstance(label, bool): return [str(label)]  # class ids
+    if not isinstance(label, str): raise IssuesFormatError(f"{_field(where, 'label', at)} must be one label name, got {type(label).__name__}")
+    return [label.strip()]
+
+def _split_name(split, where, at=None):
+    if _missing(split): return ''
+    if not isinstance(split, str) or split.strip().lower() not in SPLIT_NAMES:
+        raise IssuesFormatError(f"{_field(where, 'split', at)} must be one of train, valid, test (or empty), got {split!r}")
+    return SPLIT_NAMES[split.strip().lower()]
+
+def validate_issue(rec, where='record', at=None) -> dict:
+    "Check one record (GitHub API or flat) and return it with `body` a string, `labels` a list of names, `split` ('' if none)"
     if not isinstance(rec, dict): raise IssuesFormatError(f"{where}: expected a JSON object, got {type(rec).__name__}")
-    if not isinstance(rec.get('title'), str): raise IssuesFormatError(f"{where}: field 'title' is missing or not a string")
-    body = rec.get('body')
-    if body is not None and not isinstance(body, str): raise IssuesFormatError(f"{where}: field 'body' must be a string or null")
-    if len(rec['title']) + len(body or '') > MAX_TEXT_CHARS:
-        raise IssuesFormatError(f"{where}: field 'body' has {len(body):,} characters (GitHub allows 65,536); refusing to load it")
-    return {**rec, 'body': body or '', 'labels': _label_names(rec.get('labels', []), where)}
+    if not isinstance(rec.get('title'), str): raise IssuesFormatError(f"{_field(where, 'title', at)} is missing or not a string")
+    body = '' if _missing(rec.get('body')) else rec['body']
+    if not isinstance(body, str): raise IssuesFormatError(f"{_field(where, 'body', at)} must be a string or null")
+    if len(rec['title']) + len(body) > MAX_TEXT_CHARS:
+        raise IssuesFormatError(f"{_field(where, 'body', at)} has {len(body):,} characters (GitHub allows 65,536); refusing to load it")
+    labels = (_one_label(rec.get('label'), where, at) if _missing(rec.get('labels')) and 'label' in rec
+              else [] if _missing(rec.get('labels')) else _label_names(rec['labels'], where, at))
+    return {**rec, 'body': body, 'labels': labels, 'split': _split_name(rec.get('split'), where, at), 'where': where}
 
 # %% ../nbs/01_data.ipynb #cf5a8448
 def _open_text(src):
@@ -58,33 +87,93 @@ def _open_text(src):
     raw = urllib.request.urlopen(src) if src.startswith(('http://', 'https://')) else open(src, 'rb')
     head = raw.peek(2)[:2] if hasattr(raw, 'peek') else b''
     if src.endswith('.gz') or head == b'\x1f\x8b': raw = gzip.GzipFile(fileobj=raw)
-    return io.TextIOWrapper(raw, encoding='utf-8', errors='replace')
+    return io.TextIOWrapper(raw, encoding='utf-8', errors='replace', newline='')
 
-def _parse_lines(src, bad):
+def source_name(src) -> str:
+    "How messages name a source: its path or URL, or `<DataFrame>` / `<Dataset>`"
+    return f"<{type(src).__name__}>" if source_kind(src) in ('frame', 'dataset') else str(src)
+
+def source_kind(src) -> str:
+    "How `src` is read: 'frame', 'dataset', or from its file name 'csv', 'tsv', 'parquet', 'jsonl'"
+    if isinstance(src, pd.DataFrame): return 'frame'
+    if isinstance(src, Dataset): return 'dataset'
+    name = str(src).lower().removesuffix('.gz')
+    return next((k for k, ends in {'csv': ('.csv',), 'tsv': ('.tsv', '.tab'), 'parquet': ('.parquet', '.pq')}.items()
+                 if name.endswith(ends)), 'jsonl')
+
+def parse_columns(spec) -> dict:
+    "A field -> column map from 'title=COL,body=COL,labels=COL' (or a dict); unknown fields are an error"
+    m = dict(p.split('=', 1) for p in spec.split(',') if p.strip()) if isinstance(spec, str) else dict(spec or {})
+    if bad := [f for f in m if f not in FIELDS] or [f for f, c in m.items() if not c]:
+        raise TagparrotError(f"--columns: unknown or empty field(s) {bad} (fields: {', '.join(FIELDS)}; e.g. title=summary,labels=tags)")
+    return m
+
+def _renamed(rec, columns):
+    if not columns: return rec
+    out = {k: v for k, v in rec.items() if k not in FIELDS}  # a mapped field replaces, never mixes with, its own name
+    return out | {f: rec[c] for f, c in columns.items() if c in rec} | {f: rec[f] for f in FIELDS if f not in columns and f in rec}
+
+# %% ../nbs/01_data.ipynb #ad221ec7
+def _jsonl_rows(src, bad, columns):
     n = 0
     try:
         with _open_text(src) as f:
             for n, line in enumerate(f, 1):
                 if not line.strip(): continue
-                where = f"{src}:{n}"
-                try: yield validate_issue(json.loads(line), where)
-                except json.JSONDecodeError as e: bad.append(IssuesFormatError(f"{where}: not valid JSON ({e.msg} at column {e.colno})"))
-                except IssuesFormatError as e: bad.append(e)
+                try: rec = json.loads(line.rstrip("\r\n"))
+                except json.JSONDecodeError as e:
+                    bad.append(IssuesFormatError(f"{src}:{n}:{e.colno}: not valid JSON ({e.msg} at column {e.colno})")); continue
+                yield f"{src}:{n}", rec, {f: (None, c) for f, c in columns.items()}
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
         bad.append(IssuesFormatError(f"{src}:{n + 1}: compressed stream is cut short or corrupt ({e})"))
-    except FileNotFoundError: raise IssuesFormatError(f"{src}: no such file") from None
 
-# %% ../nbs/01_data.ipynb #ad221ec7
-def read_issues(src=None, skip_bad: bool = False) -> list[dict]:
-    "Validated issue records from a JSONL(.gz) path or URL; bad lines raise, or are skipped and reported with `skip_bad`"
-    src = src or default_issues_path()
+def _header(src, names, columns):
+    at = {f: (i + 1, c) for i, c in enumerate(names) for f in FIELDS if columns.get(f, f) == c}
+    if missing := [c for f, c in columns.items() if c not in names]:
+        raise IssuesFormatError(f"{src}:1: no column {missing[0]!r} (mapped by --columns); the columns are {', '.join(map(str, names))}")
+    if 'title' not in at: raise IssuesFormatError(f"{src}:1: no 'title' column (the columns are {', '.join(map(str, names))}; map one with --columns title=COL)")
+    return at
+
+def _csv_rows(src, columns, delimiter):
+    csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_TEXT_CHARS))  # the default 128 KiB is below what we accept
+    with _open_text(src) as f:
+        reader = csv.DictReader(f, delimiter=delimiter)
+        at, start = _header(src, reader.fieldnames or [], columns), 2
+        try:
+            for rec in reader:
+                yield f"{src}:{start}", rec, at
+                start = reader.line_num + 1
+        except csv.Error as e: raise IssuesFormatError(f"{src}:{start}: not valid {'CSV' if delimiter == ',' else 'TSV'} ({e})") from None
+
+def _frame_rows(df, name, columns):
+    at = {f: (None, c) for f, c in _header(name, list(df.columns), columns).items()}
+    for i, rec in enumerate(df.to_dict('records'), 1): yield f"{name} row {i}", rec, at
+
+def _rows(src, bad, columns):
+    kind = source_kind(src)
+    if kind == 'jsonl': return _jsonl_rows(src, bad, columns)
+    if kind in ('csv', 'tsv'): return _csv_rows(src, columns, ',' if kind == 'csv' else '\t')
+    if kind == 'parquet': return _frame_rows(pd.read_parquet(src), str(src), columns)
+    return _frame_rows(src if kind == 'frame' else src.to_pandas(), source_name(src), columns)
+
+def _parse_lines(src, bad, columns=None):
+    columns = parse_columns(columns)
+    if isinstance(src, (str, Path)) and not str(src).startswith(('http://', 'https://')) and not Path(src).exists():
+        raise IssuesFormatError(f"{src}: no such file")
+    for where, rec, at in _rows(src, bad, columns):
+        try: yield validate_issue(_renamed(rec, columns), where, at)
+        except IssuesFormatError as e: bad.append(e)
+
+def read_issues(src=None, skip_bad: bool = False, columns=None) -> list[dict]:
+    "Validated issue records from a JSONL/CSV/TSV/Parquet path or URL, a DataFrame or a Dataset; bad records raise, or are skipped and reported with `skip_bad`"
+    src = default_issues_path() if src is None else src
     bad, recs = [], []
-    for rec in _parse_lines(src, bad):
+    for rec in _parse_lines(src, bad, columns):
         if bad and not skip_bad: break
         recs.append(rec)
     if bad and not skip_bad: raise bad[0]
-    if bad: print(f"skipped {len(bad)} bad line(s) of {src}:\n" + '\n'.join(f"  {e}" for e in bad))
-    if not recs: raise IssuesFormatError(f"{src}: no issue records in the file")
+    if bad: print(f"skipped {len(bad)} bad line(s) of {source_name(src)}:\n" + '\n'.join(f"  {e}" for e in bad))
+    if not recs: raise IssuesFormatError(f"{source_name(src)}: no issue records in the file")
     return recs
 
 # %% ../nbs/01_data.ipynb #1e948b0f
@@ -100,12 +189,16 @@ LABEL_PRESETS = {
                     'vision': 'vision', 'streaming': 'streaming', 'speech': 'audio', 'audio_column': 'audio'},
 }
 
-def get_label_map(labels='hf-datasets') -> dict:
-    "A raw-name -> label map from a preset name, a JSON file path, or a dict"
+def get_label_map(labels='hf-datasets', recs=None) -> dict:
+    "A raw-name -> label map from a preset name, a JSON file path or a dict; None: every label of `recs`"
+    if labels is None:
+        if recs is None: raise TagparrotError("no label map given and no records to take the labels from")
+        return {l: l for l in sorted({l for r in recs for l in r['labels']})}
     if isinstance(labels, dict): return labels
     if labels in LABEL_PRESETS: return LABEL_PRESETS[labels]
     if Path(labels).is_file():
-        m = json.loads(Path(labels).read_text())
+        try: m = json.loads(Path(labels).read_text())
+        except json.JSONDecodeError as e: raise TagparrotError(f"{labels}:{e.lineno}:{e.colno}: the label map is not valid JSON ({e.msg})") from None
         if not isinstance(m, dict) or not all(isinstance(v, str) for v in m.values()):
             raise TagparrotError(f"{labels}: a label map is a JSON object of raw label -> label name")
         return m
@@ -115,14 +208,29 @@ def label_names(label_map: dict) -> list[str]:
     "The label list in a fixed (sorted) order: column order of every 0/1 matrix in the study"
     return sorted(set(label_map.values()))
 
+def warn_unseen_labels(label_map: dict, recs, src) -> list[str]:
+    "Warn (one line on stderr) about raw labels of the map that no record carries (usually a typo); returns them"
+    seen = {l for r in recs for l in r['labels']}
+    if unseen := sorted(set(label_map) - seen):
+        print(f"tagparrot: warning: {src}: label map entries never seen in the data: {', '.join(unseen)}", file=sys.stderr)
+    return unseen
+
 # %% ../nbs/01_data.ipynb #a24f01c0
+TEXT_TEMPLATE = '{title}\n\n{body}'
+
+def issue_text(rec: dict, template: str = TEXT_TEMPLATE) -> str:
+    "The text a method reads for one validated record"
+    return template.format(title=rec['title'], body=rec['body'])
+
 def issues_frame(recs: list[dict], label_map: dict) -> pd.DataFrame:
-    "A frame of `text, labels, raw_labels, split, is_pr, number` from validated records"
+    "A frame of `text, labels, raw_labels, split, given_split, is_pr, number, where` from validated records"
     df = pd.DataFrame({
-        'text': [f"{r['title']}\n\n{r['body']}" for r in recs],
+        'text': [issue_text(r) for r in recs],
         'raw_labels': [r['labels'] for r in recs],
+        'given_split': [r.get('split', '') for r in recs],
         'is_pr': [r.get('pull_request') is not None for r in recs],
-        'number': [r.get('number') for r in recs]})
+        'number': [r.get('number') for r in recs],
+        'where': [r.get('where', '') for r in recs]})
     df['labels'] = df.raw_labels.map(lambda ls: sorted({label_map[l] for l in ls if l in label_map}))
     df['split'] = np.where(df.labels.map(len) > 0, 'labeled', 'unlabeled')
     return df
@@ -185,14 +293,19 @@ def train_slices(Y: np.ndarray, sizes=TRAIN_SIZES, method='skmultilearn') -> tup
     return targets + [len(Y)], slices + [np.arange(len(Y))]
 
 # %% ../nbs/01_data.ipynb #c6ed8eb6
+TASKS = ('multi', 'single')
+VALID_SHARE = 0.2  # of a published train split that lacks a validation part
+
 @dataclass
 class IssueSplits:
-    "The study's data: splits, label list, nested slice indices into `ds['train']`, and the report"
+    "The study's data: splits, label list, nested slice indices into `ds['train']`, the report, task and label map"
     ds: DatasetDict
     labels: list[str]
     slice_sizes: list[int]
     slices: list[np.ndarray]
     report: dict = field(default_factory=dict)
+    task: str = 'multi'
+    label_map: dict = field(default_factory=dict)
 
     def slice_index(self, size) -> int:
         "Position of the slice whose target size is `size` (or 'full', the last)"
@@ -205,44 +318,86 @@ class IssueSplits:
         "The training slice whose target size is `size` (or 'full')"
         return self.ds['train'].select(self.slices[self.slice_index(size)])
 
+    def fingerprint(self) -> str:
+        "A short stable hash of the data: task, label map, and the text, labels and split of every issue"
+        h = hashlib.sha256(json.dumps([self.task, self.label_map, self.labels], sort_keys=True).encode())
+        for name in sorted(self.ds):
+            h.update(json.dumps([name, list(self.ds[name]['text']), list(self.ds[name]['label_ids'])]).encode())
+        return h.hexdigest()[:16]
+
 # %% ../nbs/01_data.ipynb #08cfe983
 def _dataset(df, names):
     return Dataset.from_dict({'text': list(df.text), 'labels': [list(l) for l in df.labels],
                               'label_ids': binarize(df.labels, names).tolist()})
 
-def _build_splits(src, lmap, seed, sizes, splitter, skip_bad):
-    names = label_names(lmap)
-    df_all = issues_frame(read_issues(src, skip_bad), lmap)
-    df, n_dup = drop_duplicate_texts(df_all)
-    sup, unsup = df[df.split == 'labeled'].reset_index(drop=True), df[df.split == 'unlabeled'].reset_index(drop=True)
-    if len(sup) < 8: raise TagparrotError(f"{src}: only {len(sup)} issues carry a label of the map; need at least 8")
-    Y = binarize(sup.labels, names)
-    set_seed(seed)
+def _check_single(sup):
+    if len(bad := sup[sup.labels.map(len) > 1]):
+        r = bad.iloc[0]
+        raise TagparrotError(f"{r['where']}: task 'single' needs one label per issue, this one has {len(r.labels)} "
+                             f"({', '.join(r.labels)}); {len(bad)} issue(s) like it (use the multilabel task, or a label map that merges them)")
+
+def _given_parts(sup, Y, splitter):
+    "Row indices (train, valid, test) of a published split; a missing valid part is drawn from train"
+    if (sup.given_split == '').any():
+        raise TagparrotError(f"{sup['where'][(sup.given_split == '').to_numpy()].iloc[0]}: field 'split' is empty while other issues name their split")
+    tr, va, te = (np.flatnonzero(sup.given_split.to_numpy() == k) for k in ('train', 'valid', 'test'))
+    if not len(tr): raise TagparrotError("the published split has no 'train' issues with a label of the map")
+    if not len(va):
+        keep, va_ = balanced_split(Y[tr], VALID_SHARE, splitter)
+        tr, va = tr[keep], tr[va_]
+    return tr, va, te
+
+def _stratified_parts(Y, splitter):
     tr, rest = balanced_split(Y, 0.5, splitter)
     va, te = balanced_split(Y[rest], 0.5, splitter)
-    va, te = rest[va], rest[te]
+    return tr, rest[va], rest[te]
+
+def _build_splits(src, labels, seed, sizes, splitter, skip_bad, task='multi', columns=None):
+    if task not in TASKS: raise TagparrotError(f"unknown task '{task}' (choose from {', '.join(TASKS)})")
+    recs = read_issues(src, skip_bad, columns)
+    lmap = get_label_map(labels, recs)
+    warn_unseen_labels(lmap, recs, source_name(src))
+    names = label_names(lmap)
+    df_all = issues_frame(recs, lmap)
+    df, n_dup = drop_duplicate_texts(df_all)
+    sup, unsup = df[df.split == 'labeled'].reset_index(drop=True), df[df.split == 'unlabeled'].reset_index(drop=True)
+    if len(sup) < 8: raise TagparrotError(f"{source_name(src)}: only {len(sup)} issues carry a label of the map; need at least 8")
+    if task == 'single': _check_single(sup)
+    Y = binarize(sup.labels, names)
+    set_seed(seed)
+    given = bool((df.given_split != '').any())
+    tr, va, te = _given_parts(sup, Y, splitter) if given else _stratified_parts(Y, splitter)
     targets, slices = train_slices(Y[tr], sizes, splitter)
     ds = DatasetDict({k: _dataset(d, names) for k, d in
                       {'train': sup.iloc[tr], 'valid': sup.iloc[va], 'test': sup.iloc[te], 'unsup': unsup}.items()})
-    return IssueSplits(ds, names, targets, slices, data_report(df_all, df, ds, targets, slices, names))
+    report = data_report(df_all, df, ds, targets, slices, names) | {'task': task, 'split': 'published' if given else 'stratified'}
+    return IssueSplits(ds, names, targets, slices, report, task, lmap)
 
-def _cache_file(src, lmap, seed, sizes, splitter, skip_bad):
-    if str(src).startswith(('http://', 'https://')): return None
+def cache_dir(*parts) -> Path:
+    "The user's cache folder for tagparrot: `$TAGPARROT_CACHE`, else `$XDG_CACHE_HOME/tagparrot` or `~/.cache/tagparrot`"
+    root = os.environ.get('TAGPARROT_CACHE') or Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'tagparrot'
+    return Path(root).expanduser().joinpath(*parts)
+
+def _cache_file(src, labels, seed, sizes, splitter, skip_bad, task, columns):
+    if source_kind(src) in ('frame', 'dataset') or str(src).startswith(('http://', 'https://')): return None
     st = Path(src).stat()
-    key = json.dumps([str(Path(src).resolve()), st.st_size, st.st_mtime_ns, lmap, seed, list(sizes), splitter, skip_bad], sort_keys=True)
-    return project_path('data', 'cache', 'splits') / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.pkl"
+    lmap = None if labels is None else get_label_map(labels)
+    key = json.dumps([str(Path(src).resolve()), st.st_size, st.st_mtime_ns, lmap, seed, list(sizes), splitter, skip_bad,
+                      task, parse_columns(columns)], sort_keys=True)
+    return cache_dir('splits') / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.pkl"
 
-def load_issue_splits(src=None, labels='hf-datasets', seed: int = 0, sizes=TRAIN_SIZES,
-                      splitter: str = 'skmultilearn', skip_bad: bool = False, cache: bool = True) -> IssueSplits:
-    "Read, clean, split and slice an issues file: the whole data procedure of the study from one seed (cached on disk)"
-    src, lmap = src or default_issues_path(), get_label_map(labels)
-    if not str(src).startswith(('http://', 'https://')) and not Path(src).exists(): raise IssuesFormatError(f"{src}: no such file")
-    f = _cache_file(src, lmap, seed, sizes, splitter, skip_bad) if cache else None
+def load_issue_splits(src=None, labels=None, seed: int = 0, sizes=TRAIN_SIZES, splitter: str = 'skmultilearn',
+                      skip_bad: bool = False, cache: bool = True, task: str = 'multi', columns=None) -> IssueSplits:
+    "Read, clean, split and slice issues (a file, URL, DataFrame or Dataset): the whole data procedure of the study from one seed (cached)"
+    if src is None: src, labels = default_issues_path(), 'hf-datasets' if labels is None else labels
+    if source_kind(src) not in ('frame', 'dataset') and not str(src).startswith(('http://', 'https://')) and not Path(src).exists():
+        raise IssuesFormatError(f"{src}: no such file")
+    f = _cache_file(src, labels, seed, sizes, splitter, skip_bad, task, columns) if cache else None
     if f is not None and f.exists():
         try:
             with f.open('rb') as fh: return IssueSplits(**pickle.load(fh))
         except Exception: pass  # an unreadable cache is rebuilt, never trusted
-    splits = _build_splits(src, lmap, seed, sizes, splitter, skip_bad)
+    splits = _build_splits(src, labels, seed, sizes, splitter, skip_bad, task, columns)
     if f is not None:
         f.parent.mkdir(parents=True, exist_ok=True)
         tmp = f.with_suffix(f'.{os.getpid()}.tmp')
@@ -294,19 +449,23 @@ def _get_page(session, url, max_retries, sleep):
     raise TagparrotError(f"GET {url}: gave up after {max_retries} retries")
 
 # %% ../nbs/01_data.ipynb #43f27e3b
+def _github_session(token=None):
+    import requests
+    session = requests.Session()
+    session.headers.update({'Accept': 'application/vnd.github+json', **({'Authorization': f"Bearer {t}"} if (t := token or os.environ.get('GITHUB_TOKEN')) else {})})
+    return session
+
 def fetch_issues(owner: str, repo: str, out=None, token: str | None = None, per_page: int = 100,
                  api: str = 'https://api.github.com', max_pages: int | None = None, max_retries: int = 5,
                  sleep=time.sleep) -> Path:
     "Fetch all issues and PRs of `owner/repo` to JSONL, resumably; returns the file's path"
-    import requests
     from tqdm.auto import tqdm
     out = Path(out or project_path('data', 'issues', mkdir=True)/f"{owner}-{repo}-issues.jsonl")
     state = out.with_name(out.name + '.next')
     url = state.read_text().strip() if state.exists() else f"{api}/repos/{owner}/{repo}/issues?state=all&per_page={per_page}&page=1"
     if not url: return out  # a finished fetch
     seen = {json.loads(l)['id'] for l in out.open()} if out.exists() else set()
-    session = requests.Session()
-    session.headers.update({'Accept': 'application/vnd.github+json', **({'Authorization': f"Bearer {t}"} if (t := token or os.environ.get('GITHUB_TOKEN')) else {})})
+    session = _github_session(token)
     with tqdm(desc=f"{owner}/{repo} issues", unit='page') as bar:
         for _ in range(max_pages or 10**9):
             r = _get_page(session, url, max_retries, sleep)
@@ -319,21 +478,35 @@ def fetch_issues(owner: str, repo: str, out=None, token: str | None = None, per_
             if not url: break
     return out
 
+def github_issues(owner: str, repo: str, state: str = 'open', since: str | None = None, token: str | None = None,
+                  per_page: int = 100, api: str = 'https://api.github.com', max_pages: int | None = None,
+                  max_retries: int = 5, sleep=time.sleep):
+    "Validated issue records of `owner/repo` (`state`: open, closed or all; `since`: ISO date of the last update), read-only"
+    if state not in ('open', 'closed', 'all'): raise TagparrotError(f"unknown state '{state}' (choose open, closed or all)")
+    session = _github_session(token)
+    url = f"{api}/repos/{owner}/{repo}/issues?" + urlencode({'state': state, 'per_page': per_page} | ({'since': since} if since else {}))
+    for _ in range(max_pages or 10**9):
+        r = _get_page(session, url, max_retries, sleep)
+        yield from (validate_issue(rec, f"{owner}/{repo} issue #{rec.get('number', '?')}") for rec in r.json())
+        if not (url := _next_link(r.headers.get('Link'))): return
+
 # %% ../nbs/01_data.ipynb #4f7b4c10
 def data_cli(argv=None) -> int:
-    "`tagparrot data [--data PATH] [--labels PRESET|FILE] [--seed N]` or `tagparrot data fetch OWNER/REPO [--out PATH]`"
+    "`tagparrot data [--data PATH] [--labels PRESET|FILE] [--columns MAP] [--task multi|single] [--seed N]` or `tagparrot data fetch OWNER/REPO [--out PATH]`"
     if argv and argv[0] == 'fetch':
-        p = argparse.ArgumentParser('tagparrot data fetch', description='Fetch issues and PRs of a GitHub repository')
+        p = argparse.ArgumentParser('tagparrot data fetch', allow_abbrev=False, description='Fetch issues and PRs of a GitHub repository')
         p.add_argument('repo', help='owner/repo'); p.add_argument('--out'); p.add_argument('--token')
         a = p.parse_args(argv[1:])
         if a.repo.count('/') != 1: raise TagparrotError(f"expected owner/repo, got '{a.repo}'")
         print(fetch_issues(*a.repo.split('/'), out=a.out, token=a.token)); return 0
-    p = argparse.ArgumentParser('tagparrot data', description='Report of the data procedure applied to an issues file')
-    p.add_argument('--data', help='issues JSONL(.gz) path or URL (default: the shared huggingface/datasets file)')
-    p.add_argument('--labels', default='hf-datasets', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map")
+    p = argparse.ArgumentParser('tagparrot data', allow_abbrev=False, description='Report of the data procedure applied to an issues file')
+    p.add_argument('--data', help='issues file (JSONL(.gz), CSV, TSV, Parquet) or URL (default: the shared huggingface/datasets file)')
+    p.add_argument('--labels', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map (default: hf-datasets for the default file, else every label that occurs)")
+    p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags')
+    p.add_argument('--task', default='multi', choices=TASKS, help='multi: any number of labels per issue; single: exactly one')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--splitter', default='skmultilearn', choices=list(SPLITTERS))
     p.add_argument('--skip-bad', action='store_true', help='skip malformed lines and report them instead of stopping')
     a = p.parse_args(argv)
-    s = load_issue_splits(a.data, a.labels, a.seed, splitter=a.splitter, skip_bad=a.skip_bad)
+    s = load_issue_splits(a.data, a.labels, a.seed, splitter=a.splitter, skip_bad=a.skip_bad, task=a.task, columns=a.columns)
     print(json.dumps(s.report)); return 0

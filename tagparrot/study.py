@@ -57,6 +57,10 @@ def plan_grid(preset='default', methods=None, seeds=None, sizes=None, checkpoint
     registry_preset(preset, PRESETS)  # refuses an unknown preset
     p = PRESETS[preset]
     methods, seeds, sizes = methods or p['methods'], seeds or p['seeds'], sizes or p['sizes']
+    if unknown := [m for m in methods if m not in NOTEBOOKS]:  # a typo is an error, not a silently skipped method
+        raise TagparrotError(f"unknown method(s) {', '.join(unknown)} (choose from {', '.join(NOTEBOOKS)})")
+    if bad := [s for s in sizes or [] if s != 'full' and s not in TRAIN_SIZES]:  # refused before any kernel starts
+        raise TagparrotError(f"unknown slice size(s) {', '.join(map(str, bad))} (choose from {' '.join(map(str, TRAIN_SIZES))} full)")
     skipped = {m: r for m in methods if (r := method_available(m, preset, nbs))}
     cells = [Cell(m, s, tuple(sizes) if sizes else None, c)
              for m, c, s in itertools.product([m for m in methods if m not in skipped], checkpoints, seeds)]
@@ -153,7 +157,7 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
 # %% ../nbs/10_study.ipynb #1d9f4bfc
 def study_cli(argv=None) -> int:
     "`tagparrot study [--preset quick|default|full] [--out DIR] [--jobs N] [--force] ...`"
-    p = argparse.ArgumentParser('tagparrot study', description='Run the few-label study grid through papermill (resumable)')
+    p = argparse.ArgumentParser('tagparrot study', allow_abbrev=False, description='Run the few-label study grid through papermill (resumable)')
     p.add_argument('--preset', default='default', choices=list(PRESETS))
     p.add_argument('--out', help='folder for results.csv, runs/ and figures/ (default: the project folders)')
     p.add_argument('--methods', nargs='+', help=f"subset of: {' '.join(NOTEBOOKS)}")
@@ -162,9 +166,13 @@ def study_cli(argv=None) -> int:
     p.add_argument('--checkpoints', nargs='+', default=[None], help='checkpoints to compare (default: the registry default)')
     p.add_argument('--jobs', type=int, help='notebooks in parallel (default: number of cores)')
     p.add_argument('--force', action='store_true', help='recompute cells whose rows exist')
-    p.add_argument('--data', help='issues JSONL(.gz) path or URL'); p.add_argument('--labels', default='hf-datasets')
+    p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) or URL (default: the shared huggingface/datasets file)')
+    p.add_argument('--labels', help='label preset or JSON map (default: hf-datasets for the default file, else every label that occurs)')
     p.add_argument('--timeout', type=int, help='seconds allowed per notebook')
     a = p.parse_args(argv)
+    # the notebooks run with nbs/ as their folder: paths the user typed are read from where they typed them
+    local = lambda v: str(Path(v).resolve()) if v and Path(v).exists() else v
+    a.data, a.labels, a.out = local(a.data), local(a.labels), a.out and str(Path(a.out).resolve())
     s = run_study(a.preset, a.out, a.methods, a.seeds, a.sizes, a.checkpoints, a.jobs, a.force, a.data, a.labels, a.timeout)
     print(json.dumps(s))
     return 1 if s['failed'] else 0

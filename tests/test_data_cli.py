@@ -9,8 +9,9 @@ CLI = [str(Path(sys.executable).with_name('tagparrot'))]
 GOOD = {'title': 'load_dataset crashes', 'body': 'Traceback ...', 'labels': [{'name': 'bug'}]}
 
 
-def run(*args):
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, cwd=ROOT, timeout=300)
+def run(*args, cwd=ROOT, env=None):
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, cwd=cwd, timeout=300,
+                          env={**os.environ, **(env or {})})
 
 
 def write(tmp_path, name, lines):
@@ -45,7 +46,8 @@ def test_default_file_report():
     ('{"title": "cut', 'not valid JSON'),
     ('this is not json', 'not valid JSON'),
     (json.dumps({'body': 'no title', 'labels': []}), "field 'title'"),
-    (json.dumps({'title': 't', 'body': 'b', 'labels': 'bug'}), "field 'labels' must be a list"),
+    (json.dumps({'title': 't', 'body': 'b', 'labels': 7}), "field 'labels' must be a list"),
+    (json.dumps({'title': 't', 'body': 'b', 'split': 'holdout'}), "field 'split' must be one of train, valid, test"),
     (json.dumps({'title': 't', 'body': 7, 'labels': []}), "field 'body'"),
 ])
 def test_bad_line_is_named(tmp_path, bad_line, fragment):
@@ -109,3 +111,57 @@ def test_reference_study_file_shape_loads_unchanged(tmp_path):
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout.strip().splitlines()[-1])
     assert rep['rows'] == 300 and rep['pull_requests'] == 0 and len(rep['label_counts']) == 9
+
+
+def flat_csv(tmp_path, n=40, name='flat.csv', **extra):
+    "A flat export: other column names, comma-separated labels, a body spanning lines"
+    import pandas as pd
+    kinds = ['crash', 'docs', 'speed']
+    df = pd.DataFrame({'summary': [f'issue {i}: {kinds[i % 3]}' for i in range(n)],
+                       'description': [f'line one\nline two of {i}' for i in range(n)],
+                       'tags': [kinds[i % 3] + (', docs' if i % 7 == 0 and i % 3 != 1 else '') for i in range(n)], **extra})
+    df.to_csv(tmp_path/name, index=False)
+    return tmp_path/name
+
+
+def test_flat_csv_with_column_mapping_relative_path(tmp_path):
+    flat_csv(tmp_path)
+    r = run('data', '--data', 'flat.csv', '--columns', 'title=summary,body=description,labels=tags', cwd=tmp_path,
+            env={'TAGPARROT_CACHE': str(tmp_path/'cache')})
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rep['rows'] == 40 and rep['labeled'] == 40 and set(rep['label_counts']) == {'crash', 'docs', 'speed'}
+    assert rep['task'] == 'multi' and rep['split'] == 'stratified'
+    assert list((tmp_path/'cache'/'splits').glob('*.pkl')), 'the split cache goes to $TAGPARROT_CACHE'
+
+
+def test_published_split_single_label(tmp_path):
+    split = ['train'] * 30 + ['test'] * 10
+    p = flat_csv(tmp_path, part=split)
+    import pandas as pd
+    df = pd.read_csv(p); df['tags'] = df.summary.str.split().str[-1]; df.to_csv(p, index=False)
+    r = run('data', '--data', str(p), '--columns', 'title=summary,body=description,labels=tags,split=part', '--task', 'single')
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rep['split'] == 'published' and rep['task'] == 'single'
+    assert rep['split_sizes']['test'] == 10 and rep['split_sizes']['train'] + rep['split_sizes']['valid'] == 30
+
+
+def test_single_task_refuses_two_labels(tmp_path):
+    p = flat_csv(tmp_path)  # row 0 has 'crash, docs'; its record starts on line 2
+    assert_one_line_error(run('data', '--data', str(p), '--columns', 'title=summary,body=description,labels=tags',
+                              '--task', 'single'), f'{p}:2:', "task 'single' needs one label per issue")
+
+
+def test_bad_csv_field_names_line_and_column(tmp_path):
+    p = flat_csv(tmp_path, part=['train'] * 39 + ['later'])  # the 40th record starts on line 2 + 39 * 2
+    assert_one_line_error(run('data', '--data', str(p), '--columns', 'title=summary,labels=tags,split=part'),
+                          f"{p}:80:4: field 'part' must be one of")
+
+
+def test_label_map_not_json_and_no_prefix_options(tmp_path):
+    m = tmp_path/'map.json'
+    m.write_text('{"bug": "bug",')
+    assert_one_line_error(run('data', '--labels', str(m)), 'map.json:1:15: the label map is not valid JSON')
+    r = run('data', '--dat', 'x.jsonl')
+    assert r.returncode == 2 and 'unrecognized arguments: --dat' in r.stderr
