@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import TagparrotError, project_path, resolve_checkpoint, save_figure, set_seed
-from .evaluation import TaggingMethod, f1_scores
+from .core import TagparrotError, preset_budget, project_path, resolve_checkpoint, save_figure, set_seed
+from .evaluation import TaggingMethod
 from .baseline import NaiveBayes
 
 # %% auto #0
-__all__ = ['OPS', 'BUDGETS', 'wordnet_dir', 'make_augmenter', 'preserved_rng', 'augment_texts', 'NaiveBayesAug', 'op_effects',
-           'op_gains', 'plot_op_gains']
+__all__ = ['OPS', 'BUDGETS', 'wordnet_dir', 'make_augmenter', 'preserved_rng', 'augment_texts', 'ranking_score', 'NaiveBayesAug',
+           'validation_halves', 'op_effects', 'op_gains', 'plot_op_gains']
 
 # %% ../nbs/05_augment.ipynb #848fface
 OPS = ('swap', 'delete', 'insert', 'synonym', 'contextual', 'back-translation')
@@ -170,19 +170,37 @@ def augment_texts(texts: list[str], op: str = 'swap', n: int = 1, seed: int = 0,
                 _MEMO[memo_keys[i, j]] = _augment_one(aug, texts[i])
     return [_MEMO[memo_keys[i, j]] if (i, j) in memo_keys else texts[i] for i in range(len(texts)) for j in range(n)]
 
+# %% ../nbs/05_augment.ipynb #f695fc0c
+BUDGETS = {  # per preset: candidate operations, copies per issue, caps on costly operations, operation options
+    'quick':   dict(ops=['none', 'swap', 'delete', 'insert', 'synonym', 'contextual'], n=1,
+                    max_aug={'contextual': 4}, aug_kw={'contextual': {'context_tokens': 32, 'aug_max': 2}}),
+    'default': dict(ops=['none', 'swap', 'delete', 'insert', 'synonym', 'contextual'], n=1,
+                    max_aug={'contextual': 64}, aug_kw={'contextual': {'context_tokens': 64, 'aug_max': 3}}),
+    'full':    dict(ops=['none', 'swap', 'delete', 'insert', 'synonym', 'contextual', 'back-translation'], n=1,
+                    max_aug={}, aug_kw={'contextual': {'context_tokens': 256, 'aug_max': 10, 'device': 'cuda'}}),
+}
+
 # %% ../nbs/05_augment.ipynb #7d41edcc
+def ranking_score(Y, S) -> float:
+    "Macro average precision of scores `S` against 0/1 targets `Y`, over the labels with a positive (0 when none has)"
+    from sklearn.metrics import average_precision_score
+    Y, S = np.asarray(Y), np.asarray(S, dtype=float)
+    has = Y.sum(0) > 0
+    return float(average_precision_score(Y[:, has], S[:, has], average='macro')) if has.any() else 0.0
+
 class NaiveBayesAug(TaggingMethod):
-    "Naive Bayes on the slice plus `n` augmented copies per issue; the best of several `ops` chosen on validation"
+    "Naive Bayes on the slice plus `n` augmented copies per issue; of several `ops`, the best-ranking on validation"
     name = 'naive-bayes-aug'
-    def __init__(self, labels, ops=('swap',), n: int = 1, seed: int | None = None, preset: str = 'default',
-                 checkpoint: str | None = None, max_aug: dict | None = None, aug_kw: dict | None = None,
-                 alpha: float = 1.0, **params):
-        ops = [ops] if isinstance(ops, str) else list(ops)
+    def __init__(self, labels, *, ops=None, n: int | None = None, seed: int | None = None, preset: str = 'default',
+                 checkpoint: str | None = None, max_aug: dict | None = None, aug_kw: dict | None = None, alpha: float = 1.0):
+        budget = preset_budget(preset, BUDGETS, {k: v for k, v in dict(ops=ops, n=n, max_aug=max_aug, aug_kw=aug_kw).items()
+                                                 if v is not None}, 'naive-bayes-aug')
+        ops = [budget['ops']] if isinstance(budget['ops'], str) else list(budget['ops'])
         if unknown := [o for o in ops if o not in OPS + ('none', 'copy')]:
             raise TagparrotError(f"naive-bayes-aug: unknown operation(s) {unknown} (choose from none, copy, {', '.join(OPS)})")
         seed = random.randrange(2**31) if seed is None else seed  # drawn after the run's set_seed: reproducible
-        super().__init__(labels, ops=ops, n=n, seed=seed, preset=preset, checkpoint=checkpoint, max_aug=max_aug or {},
-                         aug_kw=aug_kw or {}, alpha=alpha, **params)
+        super().__init__(labels, ops=ops, n=budget['n'], seed=seed, preset=preset, checkpoint=checkpoint,
+                         max_aug=budget['max_aug'], aug_kw=budget['aug_kw'], alpha=alpha)
         if 'contextual' in ops:
             base = resolve_checkpoint('mlm', _registry(preset)).name
             self.checkpoint = Path(checkpoint).name if checkpoint else f'{base}+issues-mlm-{preset}'
@@ -220,76 +238,78 @@ class NaiveBayesAug(TaggingMethod):
             raise TagparrotError('naive-bayes-aug: choosing among several operations needs the validation split')
         self.valid_scores, best, skipped = {}, None, []
         if not len(texts):  # nothing to learn from (and `NaiveBayes` would call every label "always present")
-            self.op, self.model, self.notes = 'none', None, 'empty slice: predicts no label'
+            self.op, self.model, self.notes = 'none', None, 'empty slice: every score 0'
             return self
         for op in ops:
             try: model = self.fit_op(op, texts, Y, unsup)
             except TagparrotError as e: skipped.append((op, str(e))); print(f'naive-bayes-aug: skipping {op}: {e}'); continue
-            score = f1_scores(np.array(valid['label_ids']), model.predict(list(valid['text'])), self.labels)['micro_f1'] if choose else 0.0
+            score = ranking_score(valid['label_ids'], model.predict_proba(list(valid['text']))) if choose else 0.0
             self.valid_scores[op] = round(score, 4)
             if best is None or score > best[0]: best = (score, op, model)
         if best is None: raise TagparrotError('; '.join(e for _, e in skipped))
         _, self.op, self.model = best
         self.notes = f"op={self.op} n={self.params['n']} seed={self.params['seed']}"
-        if choose: self.notes += f' valid_micro={json.dumps(self.valid_scores)}'
+        if choose: self.notes += f' valid_macro_ap={json.dumps(self.valid_scores)}'
         if skipped: self.notes += f" skipped={','.join(op for op, _ in skipped)}"
         return self
 
-    def predict(self, texts) -> np.ndarray:
-        if self.model is None: return np.zeros((len(texts), len(self.labels)), dtype=int)
-        return self.model.predict(texts)
+    def predict_proba(self, texts) -> np.ndarray:
+        if self.model is None: return np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        return self.model.predict_proba(texts)
 
 # %% ../nbs/05_augment.ipynb #26a148e5
-BUDGETS = {  # per preset: candidate operations, copies per issue, caps on costly operations, operation options
-    'quick':   dict(ops=['none', 'swap', 'delete', 'insert', 'synonym', 'contextual'], n=1,
-                    max_aug={'contextual': 4}, aug_kw={'contextual': {'context_tokens': 32, 'aug_max': 2}}),
-    'default': dict(ops=['none', 'swap', 'delete', 'insert', 'synonym', 'contextual'], n=1,
-                    max_aug={'contextual': 64}, aug_kw={'contextual': {'context_tokens': 64, 'aug_max': 3}}),
-    'full':    dict(ops=['none', 'swap', 'delete', 'insert', 'synonym', 'contextual', 'back-translation'], n=1,
-                    max_aug={}, aug_kw={'contextual': {'context_tokens': 256, 'aug_max': 10, 'device': 'cuda'}}),
-}
+def validation_halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    "Two disjoint random halves of `n` validation issues: one to fit a decision rule on, one to score it on"
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[:n // 2]), np.sort(order[n // 2:])
 
 def op_effects(splits, ops, seed: int = 0, sizes=None, path=None, progress: bool = True, **params) -> 'pd.DataFrame':
-    "Valid and test F1 of `NaiveBayesAug` with each operation alone, per slice; rows appended to `path`"
+    "Validation-half F1 (both rules) of `NaiveBayesAug` with each operation alone, per slice; rows appended to `path`"
     import pandas as pd
     from tqdm.auto import tqdm
-    from tagparrot.evaluation import RESULT_COLUMNS, append_results, git_commit, read_results, result_row
+    from tagparrot.evaluation import (RESULT_COLUMNS, append_results, data_fingerprint, decision_rule, f1_scores,
+                                      git_commit, read_results, result_row)
     path = Path(path or project_path('results', 'augment_ops.csv'))
     old = read_results(path)
-    done = set(zip(old.notes.str.extract(r'op=(\S+)')[0], old.train_size.astype(str), old.seed.astype(str))) if len(old) else set()
-    commit, rows = git_commit(), []
+    done = set(zip(old.notes.str.extract(r'op=(\S+)')[0], old.target_size.astype(str), old.seed.astype(str))) if len(old) else set()
+    commit, data, rows = git_commit(), data_fingerprint(splits), []
+    valid, Yv = splits.ds['valid'], np.array(splits.ds['valid']['label_ids'])
+    fit_i, score_i = validation_halves(len(valid), seed)
     for size in tqdm(sizes or splits.slice_sizes, desc='operations x slices', disable=not progress):
-        i = splits.slice_index(size); size = splits.slice_sizes[i]
-        train = splits.train_slice(size)
+        i = splits.slice_index(size)
+        target, train = ('full' if i == len(splits.slices) - 1 else str(splits.slice_sizes[i])), splits.ds['train'].select(splits.slices[i])
         for op in ops:
-            if (op, str(size), str(seed)) in done: continue
+            if (op, target, str(seed)) in done: continue
             set_seed(seed)
             m = NaiveBayesAug(splits.labels, ops=[op], seed=seed, **params)
             t0 = time.perf_counter()
-            try: m.fit(train, splits.ds['valid'], splits.ds['unsup'])
+            try: m.fit(train, valid, splits.ds['unsup'])
             except TagparrotError as e: print(f'{op}: skipped ({e})'); continue
-            secs = time.perf_counter() - t0
-            for split in ('valid', 'test'):
-                s = f1_scores(np.array(splits.ds[split]['label_ids']), m.predict(list(splits.ds[split]['text'])), splits.labels)
-                rows.append(result_row(m, m.name, size, i, seed, split, s, secs, commit, {'op': op, 'seed': seed} | params))
+            S, secs = m.predict_proba(list(valid['text'])), time.perf_counter() - t0
+            m.notes += f' valid_half_macro_ap={ranking_score(Yv[score_i], S[score_i]):.4f}'
+            for rule in ('reference', 'tuned'):
+                r = decision_rule(rule, 'naive-bayes-aug').fit(S[fit_i], Yv[fit_i])
+                s = f1_scores(Yv[score_i], r.decide(S[score_i]), splits.labels)
+                rows.append(result_row(m, m.name, rule, r.describe(), splits, i, seed, 'valid-half', s, secs, commit,
+                                       {'op': op, 'seed': seed} | params, data))
             append_results(rows[-2:], path)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 # %% ../nbs/05_augment.ipynb #f0cc2b84
-def op_gains(df, split: str = 'test') -> 'pd.DataFrame':
-    "Per operation and slice size: mean micro/macro F1 and the gain over `op=none` on the same slice and seed"
-    df = df[df.split == split].astype({'train_size': int, 'slice_index': int, 'micro_f1': float, 'macro_f1': float})
+def op_gains(df, split: str = 'valid-half', rule: str = 'tuned') -> 'pd.DataFrame':
+    "Per operation and target size, under `rule`: mean micro/macro F1 and the gain over `op=none` on the same slice and seed"
+    df = df[(df.split == split) & (df.rule == rule)].astype({'train_size': int, 'micro_f1': float, 'macro_f1': float, 'target_size': str})
     df = df.assign(op=df.notes.str.extract(r'op=(\S+)')[0])
-    df['train_size'] = df.groupby('slice_index').train_size.transform('max')  # the full split differs by a few issues per seed
-    base = df[df.op == 'none'].set_index(['slice_index', 'seed'])[['micro_f1', 'macro_f1']]
-    d = df.join(base, on=['slice_index', 'seed'], rsuffix='_none')
+    base = df[df.op == 'none'].set_index(['target_size', 'seed'])[['micro_f1', 'macro_f1']]
+    d = df.merge(base.add_suffix('_none').reset_index(), on=['target_size', 'seed'], how='left')
     d['micro_gain'], d['macro_gain'] = d.micro_f1 - d.micro_f1_none, d.macro_f1 - d.macro_f1_none
+    d['train_size'] = d.groupby('target_size').train_size.transform('mean').round().astype(int)  # the full split differs by a few issues per seed
     return d.groupby(['op', 'train_size'])[['micro_f1', 'macro_f1', 'micro_gain', 'macro_gain']].mean().reset_index()
 
-def plot_op_gains(df, path=None, split: str = 'test'):
+def plot_op_gains(df, path=None, split: str = 'valid-half', rule: str = 'tuned'):
     "Gain in micro and macro F1 over plain Naive Bayes per operation against slice size; PNG and SVG to `path`"
     import matplotlib.pyplot as plt
-    g = op_gains(df, split)
+    g = op_gains(df, split, rule)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for ax, metric in zip(axes, ('micro', 'macro')):
         for op, r in sorted(g[g.op != 'none'].groupby('op'), key=lambda t: t[0] == 'copy'):
@@ -297,7 +317,7 @@ def plot_op_gains(df, path=None, split: str = 'test'):
             ax.plot(r.train_size, 100 * r[f'{metric}_gain'], marker='o', markersize=3, label=op, **style)
         ax.axhline(0, color='grey', linewidth=1)
         sizes = sorted(g.train_size.unique())
-        ax.set(xscale='log', xlabel='Number of training issues', title=f'{metric.title()} F1 gain over Naive Bayes ({split})')
+        ax.set(xscale='log', xlabel='Number of training issues', title=f'{metric.title()} F1 gain over Naive Bayes ({split}, {rule} rule)')
         ax.set_xticks(sizes); ax.set_xticklabels(sizes); ax.minorticks_off()
     axes[0].set_ylabel('F1 points (mean over seeds)'); axes[1].legend(fontsize=8)
     fig.tight_layout()

@@ -393,10 +393,10 @@ def compare_setfit(splits, seed: int = 0, sizes=(8,), preset: str = 'default', p
 ABLATIONS = {'uda': [{}, {'uda_weight': 0.0}], 'ust': [{}, {'rounds': 0, 'steps': 1200}], 'contrastive': [{}, {'max_pairs': 0}]}
 
 def ablation_splits(splits, seed: int = 0):
-    "A copy of `splits` whose `valid` and `test` are two halves of the validation split: design choices never see test"
+    "A copy of `splits` whose `valid` is one half of the validation split and whose `valid-half` is the other: design choices are scored without test"
     import dataclasses
     from datasets import DatasetDict
     from tagparrot.augment import validation_halves
     fit_i, score_i = validation_halves(len(splits.ds['valid']), seed)
-    ds = DatasetDict(splits.ds | {'valid': splits.ds['valid'].select(fit_i), 'test': splits.ds['valid'].select(score_i)})
+    ds = DatasetDict(splits.ds | {'valid': splits.ds['valid'].select(fit_i), 'valid-half': splits.ds['valid'].select(score_i)})
     return dataclasses.replace(splits, ds=ds)

@@ -14,6 +14,7 @@ from datasets import Dataset, DatasetDict
 from tagparrot.augment import NaiveBayesAug, augment_texts, op_effects, op_gains
 from tagparrot.data import IssueSplits
 from tagparrot.core import TagparrotError
+from tagparrot.evaluation import get_method
 from tagparrot.study import kernel_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,10 +51,11 @@ def test_notebook_reruns_under_papermill_with_overridden_parameters(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     main, ops = pd.read_csv(tmp_path/'results.csv'), pd.read_csv(tmp_path/'augment_ops.csv')
     aug = main[main.method == 'naive-bayes-aug']
-    assert set(main.method) == {'naive-bayes', 'naive-bayes-aug'} and set(main.seed) == {1} and len(aug) == 2
+    assert set(main.method) == {'naive-bayes', 'naive-bayes-aug'} and set(main.seed) == {1} and len(aug) == 4  # two slices x two rules
+    assert set(aug.rule) == {'reference', 'tuned'}
     assert aug.notes.str.contains('op=').all()
     assert {'none', 'copy', 'swap', 'contextual'} <= set(ops.notes.str.extract(r'op=(\S+)')[0])
-    assert set(ops.split) == {'valid', 'test'}
+    assert set(ops.split) == {'valid-half'}  # operations are compared on validation only
     assert (tmp_path/'augment.png').exists() and (tmp_path/'augment_ops.png').exists()
 
 
@@ -66,7 +68,19 @@ def test_op_effects_on_tiny_splits_resumes_and_takes_full(tmp_path):
                          ['bug', 'dataset request'], [8, 24], [np.arange(8), np.arange(24)])
     path = tmp_path/'ops.csv'
     rows = op_effects(splits, ['none', 'copy', 'swap'], seed=0, sizes=[8, 'full'], path=path, progress=False)
-    assert len(rows) == 12 and set(rows.train_size) == {8, 24}
+    assert len(rows) == 12 and set(rows.train_size) == {8, 24} and set(rows.target_size) == {'8', 'full'}
+    assert set(rows.split) == {'valid-half'} and set(rows.rule) == {'reference', 'tuned'}
     assert len(op_effects(splits, ['none', 'copy', 'swap'], seed=0, sizes=[8, 'full'], path=path, progress=False)) == 0
-    g = op_gains(pd.read_csv(path, keep_default_na=False))
+    g = op_gains(pd.read_csv(path, keep_default_na=False, dtype={'target_size': str}))
     assert (g[g.op == 'none'].micro_gain == 0).all() and set(g.op) == {'none', 'copy', 'swap'}
+
+
+def test_the_operation_is_chosen_by_validation_ranking_and_settings_are_explicit():
+    texts = ['load_dataset fails with an error', 'please add the squad dataset', 'map crashes on big files', 'new dataset: common voice']
+    train = {'text': texts, 'label_ids': [[1, 0], [0, 1], [1, 0], [0, 1]]}
+    m = NaiveBayesAug(['bug', 'dataset request'], ops=['none', 'copy', 'swap'], seed=0).fit(train, Dataset.from_dict(train))
+    assert m.valid_scores[m.op] == max(m.valid_scores.values()) and 'valid_macro_ap' in m.notes
+    p = m.predict_proba(['crash with an error'])
+    assert p.shape == (1, 2) and ((p >= 0) & (p <= 1)).all()
+    for bad in ({'op': 'swap'}, {'threshold': 0.3}, {'select_by': 'micro'}):
+        with pytest.raises(TagparrotError, match=next(iter(bad))): get_method('naive-bayes-aug', ['bug'], **bad)
