@@ -18,9 +18,10 @@ from .data import load_issue_splits
 from .evaluation import METHODS, _locked, data_fingerprint, default_results_path, method_spec, read_results, summarize
 
 # %% auto #0
-__all__ = ['NOTEBOOKS', 'PRESETS', 'REFERENCE_METHODS', 'BEYOND_METHODS', 'Cell', 'method_available', 'plan_grid', 'cell_done',
-           'kernel_name', 'cell_parameters', 'run_cell', 'plot_study', 'data_fingerprints', 'run_study', 'study_cli',
-           'results_table', 'winners', 'rule_gain', 'cost_table', 'goal_check', 'per_label_table', 'plot_per_label']
+__all__ = ['NOTEBOOKS', 'PRESETS', 'REFERENCE_METHODS', 'BEYOND_METHODS', 'BASELINES', 'Cell', 'method_available', 'plan_grid',
+           'cell_done', 'kernel_name', 'cell_parameters', 'run_cell', 'plot_study', 'data_fingerprints', 'run_study',
+           'study_cli', 'results_table', 'winners', 'rule_gain', 'cost_table', 'goal_check', 'per_label_table',
+           'plot_per_label', 'method_gap', 'findings_table']
 
 # %% ../nbs/10_study.ipynb #7d6c5c0f
 NOTEBOOKS = {m: spec.notebook for m, spec in METHODS.items()}  # read from the registry, never kept twice
@@ -261,3 +262,53 @@ def plot_per_label(df: pd.DataFrame, method: str, path=None, split: str = 'test'
     fig.colorbar(im, ax=ax, fraction=0.04); fig.tight_layout()
     if path: save_figure(fig, path)
     return fig
+
+# %% ../nbs/10_study.ipynb #d65edc36
+def _size_key(t) -> float: return float('inf') if str(t) == 'full' else float(t)
+
+def method_gap(s: pd.DataFrame, a: str, b: str | list, metric: str = 'macro_f1') -> pd.Series:
+    "Per target size: mean `metric` of method `a` minus that of `b` (or of the best of several `b`), sizes both have"
+    p = s.pivot(index='target_size', columns='method', values=metric)
+    bs = [m for m in ([b] if isinstance(b, str) else b) if m in p]
+    if a not in p or not bs: return pd.Series(dtype=float)
+    gap = (p[a] - p[bs].max(axis=1)).dropna()
+    return gap.reindex(sorted(gap.index, key=_size_key))
+
+def _fmt(gap: pd.Series) -> str: return ', '.join(f"{t}: {v:+.3f}" for t, v in gap.items())
+
+def _overtakes(gap: pd.Series) -> str | None:
+    "The smallest size from which `gap` stays positive at every larger size"
+    ahead = None
+    for t, v in gap[::-1].items():
+        if v <= 0: break
+        ahead = t
+    return ahead
+
+BASELINES = ['naive-bayes', 'zero-shot-embed', 'embedding-knn']
+
+def findings_table(df: pd.DataFrame, split: str = 'test', rule: str = 'tuned', metric: str = 'macro_f1') -> pd.DataFrame:
+    "The book's four findings tested on the rows under one `rule`: the gaps per size and a verdict"
+    s, rows = summarize(df, split, rule), []
+    ft = method_gap(s, 'finetune', BASELINES, metric); at = _overtakes(ft)
+    rows.append({'finding': 'fine-tuning overtakes the baselines once enough labels exist',
+                 'evidence': f"finetune minus the best of {', '.join(BASELINES)}: {_fmt(ft)}",
+                 'verdict': 'not reproduced' if at is None else 'reproduced' if at != ft.index[0] else 'ahead at every size',
+                 'detail': None if at is None else f"ahead from {at} issues"})
+    da = method_gap(s, 'finetune-da', 'finetune', metric)
+    small, large = da[[_size_key(t) <= 64 for t in da.index]], da[[_size_key(t) > 64 for t in da.index]]
+    rows.append({'finding': 'domain adaptation helps, most with few labels', 'evidence': f"finetune-da minus finetune: {_fmt(da)}",
+                 'verdict': 'not reproduced' if da.mean() <= 0 else 'reproduced' if small.mean() > large.mean() else 'helps, but not most with few labels',
+                 'detail': f"mean gap {da.mean():+.3f}; up to 64 issues {small.mean():+.3f}, above {large.mean():+.3f}" if len(da) else None})
+    zs = method_gap(s, 'zero-shot-embed', ['naive-bayes', 'embedding-knn'], metric)
+    few = zs[[_size_key(t) <= 32 for t in zs.index]]
+    rows.append({'finding': 'zero-shot is a strong baseline with no labels',
+                 'evidence': f"zero-shot-embed minus the best of naive-bayes, embedding-knn: {_fmt(zs)}",
+                 'verdict': 'reproduced' if len(few) and (few > 0).all() else 'partly' if len(few) and (few > 0).any() else 'not reproduced',
+                 'detail': f"ahead at {sum(few > 0)} of {len(few)} sizes up to 32 issues"})
+    aug = method_gap(s, 'naive-bayes-aug', 'naive-bayes', metric)
+    rows.append({'finding': 'augmentation adds about 5 points to Naive Bayes', 'evidence': f"naive-bayes-aug minus naive-bayes: {_fmt(aug)}",
+                 'verdict': 'not reproduced' if aug.mean() <= 0 else 'reproduced' if aug.mean() >= 0.03 else 'smaller',
+                 'detail': f"mean gain {aug.mean():+.3f}" if len(aug) else None})
+    out = pd.DataFrame(rows).assign(rule=rule, metric=metric)
+    out.loc[out.evidence.str.endswith(': '), ['verdict', 'detail']] = ['no rows to test it', None]  # a side of the claim has no rows
+    return out
