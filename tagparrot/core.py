@@ -161,6 +161,7 @@ COMMANDS = {
     'tokenizer': 'tagparrot.codetok:tokenizer_cli',
     'evaluate-code': 'tagparrot.codeeval:evaluate_code_cli',
     'scaling': 'tagparrot.scaling:scaling_cli',
+    'beyond-text': 'tagparrot.beyond:beyond_text_cli',
 }
 BENCHES = {
     'zero-shot': 'tagparrot.zeroshot:bench_cli',
