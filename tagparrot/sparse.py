@@ -91,8 +91,8 @@ def plot_patterns(n: int = 16, settings: dict = FIGURE_SETTINGS):
         ax.grid(which='minor', color='0.8', lw=0.5); ax.tick_params(which='both', length=0, labelbottom=False, labelleft=False)
         ax.set_title(f"{name}\n{mask.float().mean():.0%} of pairs", fontsize=10)
     for ax in (axes[1][0], axes[1][2], axes[1][4]): ax.axis('off')
-    fig.text(0.5, 0.49, 'mixes: Longformer = global + band, BigBird = global + band + random', ha='center', fontsize=10)
-    fig.suptitle('Sparse attention patterns (rows: queries, columns: keys)', fontsize=12)
+    fig.suptitle('Sparse attention patterns (rows: queries, columns: keys)\n'
+                 'top: atomic patterns; bottom: Longformer = global + band, BigBird = global + band + random', fontsize=11)
     return fig
 
 # %% ../nbs/16_sparse_attention.ipynb #37884169
