@@ -163,6 +163,7 @@ COMMANDS = {
     'scaling': 'tagparrot.scaling:scaling_cli',
     'train': 'tagparrot.tagger:train_cli',
     'tag': 'tagparrot.tagger:tag_cli',
+    'beyond-text': 'tagparrot.beyond:beyond_text_cli',
 }
 BENCHES = {
     'zero-shot': 'tagparrot.zeroshot:bench_cli',

@@ -148,7 +148,7 @@ def format_attention_table(rows) -> str:
     return '\n'.join(lines)
 
 def attention_bench_cli(argv: list[str]) -> int:
-    "`tagparrot bench attention [--quick]`: time and memory of eager, SDPA and linearised attention in one GPT-2 block"
+    "`tagparrot bench attention [--quick]`: time and memory of eager, SDPA, linearised and block-sparse attention in one GPT-2 block"
     p = argparse.ArgumentParser(prog='tagparrot bench attention', description=attention_bench_cli.__doc__)
     p.add_argument('--quick', action='store_true', help='a narrower block (128 wide, 2 heads) and fewer repeats')
     p.add_argument('--lengths', type=int, nargs='+', default=[128, 256, 512, 1024, 2048, 4096], help='sequence lengths')
@@ -159,14 +159,17 @@ def attention_bench_cli(argv: list[str]) -> int:
     p.add_argument('--out', help='also write the rows to this JSON file')
     a = p.parse_args(argv)
     if min(a.lengths) < 2: raise TagparrotError(f"--lengths must be at least 2, got {min(a.lengths)}")
-    rows = attention_cost(a.lengths, n_embd=a.n_embd or (128 if a.quick else 256), n_head=a.n_head or (2 if a.quick else 4),
+    from tagparrot.sparse import register_sparse_attention  # imported here: the sparse module builds on this one
+    kinds = ATTENTION_KINDS + register_sparse_attention()
+    rows = attention_cost(a.lengths, kinds=kinds, n_embd=a.n_embd or (128 if a.quick else 256), n_head=a.n_head or (2 if a.quick else 4),
                           repeats=a.repeats or (2 if a.quick else 3), threads=a.threads, progress=False)
     if a.out: Path(a.out).write_text(json.dumps(rows, indent=1))
     print(format_attention_table(rows))
     mem = exponents(rows, 'memory_bytes')
     print('memory exponents (' + rows[0]['memory_method'] + '): ' + ' '.join(f"{k}={v:.2f}" for k, v in mem.items()))
     t = exponents(rows)
-    print(f"exponent_eager={t['eager']:.3f} exponent_sdpa={t['sdpa']:.3f} exponent_linear={t[LINEAR_ATTENTION]:.3f}")
+    print(f"exponent_eager={t['eager']:.3f} exponent_sdpa={t['sdpa']:.3f} exponent_linear={t[LINEAR_ATTENTION]:.3f} "
+          f"exponent_band={t['band']:.3f} exponent_bigbird={t['bigbird']:.3f}")
     return 0
 
 # %% ../nbs/15_future.ipynb #4204acae

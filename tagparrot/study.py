@@ -263,7 +263,7 @@ def plot_per_label(df: pd.DataFrame, method: str, path=None, split: str = 'test'
     if path: save_figure(fig, path)
     return fig
 
-# %% ../nbs/10_study.ipynb #d65edc36
+# %% ../nbs/10_study.ipynb #5bf963bc
 def _size_key(t) -> float: return float('inf') if str(t) == 'full' else float(t)
 
 def method_gap(s: pd.DataFrame, a: str, b: str | list, metric: str = 'macro_f1') -> pd.Series:

@@ -53,7 +53,7 @@ def test_linear_attention_gradients_finite():
 def test_attention_bench_last_line(capsys):
     assert attention_bench_cli(TINY_BENCH) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert re.fullmatch(rf'exponent_eager={FLOAT} exponent_sdpa={FLOAT} exponent_linear={FLOAT}', last), last
+    assert re.fullmatch(rf'exponent_eager={FLOAT} exponent_sdpa={FLOAT} exponent_linear={FLOAT} exponent_band={FLOAT} exponent_bigbird={FLOAT}', last), last
 
 def test_attention_bench_console_script():
     lines = run_cli('bench', 'attention', *TINY_BENCH)
