@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .core import TagparrotError, project_path, project_root, registry_preset, resolve_checkpoint
+from .cluster import DaskPool
 from .data import TRAIN_SIZES
 from .data import load_issue_splits
 from .evaluation import METHODS, _locked, data_fingerprint, default_results_path, method_spec, read_results, summarize
@@ -118,8 +119,9 @@ def data_fingerprints(seeds, data=None, labels='hf-datasets') -> dict:
     return {s: data_fingerprint(load_issue_splits(data, labels, seed=s)) for s in seeds}
 
 def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, checkpoints=(None,), jobs=None,
-              force=False, data=None, labels='hf-datasets', timeout=None) -> dict:
-    "Run the study's grid through papermill; returns a summary (cells planned, skipped, run, failed)"
+              force=False, data=None, labels='hf-datasets', timeout=None, executor='local', address=None) -> dict:
+    "Run the study's grid through papermill (`executor`: 'local' pool or 'dask' cluster at `address`); returns a summary"
+    if executor not in ('local', 'dask'): raise TagparrotError(f"unknown executor '{executor}' (choose local or dask)")
     from tqdm.auto import tqdm
     out = Path(out) if out else None
     results = out/'results.csv' if out else default_results_path()
@@ -135,7 +137,8 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
     failed = []
     if todo:
         runs.mkdir(parents=True, exist_ok=True)
-        with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), desc=f"study ({preset})", unit='cell') as bar:
+        pool = ThreadPoolExecutor(jobs) if executor == 'local' else DaskPool(address, preset, jobs)  # 10b_cluster
+        with pool, tqdm(total=len(todo), desc=f"study ({preset})", unit='cell') as bar:
             futs = [pool.submit(run_cell, c, cell_parameters(c, PRESETS[preset]['budget'], results, figures, data, labels),
                                 runs, nbs, threads, timeout) for c in todo]
             for f in as_completed(futs):
@@ -164,8 +167,10 @@ def study_cli(argv=None) -> int:
     p.add_argument('--force', action='store_true', help='recompute cells whose rows exist')
     p.add_argument('--data', help='issues JSONL(.gz) path or URL'); p.add_argument('--labels', default='hf-datasets')
     p.add_argument('--timeout', type=int, help='seconds allowed per notebook')
+    p.add_argument('--executor', default='local', choices=['local', 'dask'], help='local process pool, or a Dask cluster (tagparrot[cluster])')
+    p.add_argument('--address', help='Dask scheduler address, e.g. tcp://HEAD:8786 (default: a local cluster of --jobs workers)')
     a = p.parse_args(argv)
-    s = run_study(a.preset, a.out, a.methods, a.seeds, a.sizes, a.checkpoints, a.jobs, a.force, a.data, a.labels, a.timeout)
+    s = run_study(a.preset, a.out, a.methods, a.seeds, a.sizes, a.checkpoints, a.jobs, a.force, a.data, a.labels, a.timeout, a.executor, a.address)
     print(json.dumps(s))
     return 1 if s['failed'] else 0
 
@@ -229,7 +234,7 @@ def goal_check(df: pd.DataFrame, sizes=(8, 16, 32), metric: str = 'macro_f1', ma
                      'goal_met': bool(beyond[metric].max() - ref[metric].max() >= margin)})
     return pd.DataFrame(rows)
 
-# %% ../nbs/10_study.ipynb #1c2290fc
+# %% ../nbs/10_study.ipynb #e8a5b725
 def per_label_table(df: pd.DataFrame, method: str, split: str = 'test', rule: str = 'tuned') -> pd.DataFrame:
     "Labels x target sizes: `method`'s per-label F1 under `rule`, mean over seeds"
     d = df[(df.method == method) & (df.split == split) & (df.rule == rule)]
