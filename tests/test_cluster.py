@@ -1,6 +1,6 @@
 """The study grid on a Dask cluster started here on 127.0.0.1: a worker killed mid-cell loses only its cell, the rerun
 completes the grid, and the rows equal the local pool's, none lost or doubled."""
-import contextlib, io, json, os, signal, socket, subprocess, sys, threading, time
+import json, os, signal, socket, subprocess, sys, threading, time
 from pathlib import Path
 from unittest.mock import patch
 
@@ -14,9 +14,16 @@ SCORES = ['micro_f1', 'macro_f1', 'per_label', 'train_size']
 
 
 def study(out, **kw):
-    "The quick preset, in this process (one import of the package for every run), quietly; the run's summary"
+    "The quick preset, in this process (one import of the package for every run); the run's summary"
     from tagparrot.study import run_study
-    with contextlib.redirect_stdout(io.StringIO()): return run_study('quick', out, **kw)
+    return run_study('quick', out, **kw)
+
+
+def in_thread(fn):
+    "Start `fn` in a thread; join() returns its result"
+    box, t = {}, threading.Thread(target=lambda: box.update(r=fn()))
+    t.start()
+    return lambda: (t.join(400), box['r'])[1]
 
 
 def rows(out):
@@ -73,21 +80,20 @@ def kernel_of(seed, timeout=240):
 
 
 def test_cluster_rows_match_local_pool_and_a_killed_worker_loses_only_its_cell(tmp_path, cluster):
-    assert study(tmp_path/'local')['failed'] == 0
-
-    out, first = tmp_path/'dask', {}
-    run = threading.Thread(target=lambda: first.update(study(out, executor='dask', address=cluster)))
-    run.start()
+    local = in_thread(lambda: study(tmp_path/'local'))   # the local pool's rows, computed beside the cluster runs
+    out = tmp_path/'dask'
+    first = in_thread(lambda: study(out, executor='dask', address=cluster))
     papermill = kernel_of(seed=0)
     worker = papermill.parent()   # the Dask worker process running the cell: it dies with its children, mid-cell
     for p in [*worker.children(recursive=True), worker]: p.kill()
-    run.join(300)
+    first = first()
     assert first['failed'] == 1 and first['rows'] == 0   # nothing of the killed cell landed
     fails = [json.loads(l) for l in (out/'runs'/'failures.jsonl').read_text().splitlines()]
     assert [(f['seed'], f['status']) for f in fails] == [(0, 'failed')] and 'KilledWorker' in fails[0]['error']
 
     again = study(out, executor='dask', address=cluster)
     assert (again['executed'], again['failed'], again['rows']) == (1, 0, 4)   # the rerun picks the lost cell up
+    assert local()['failed'] == 0
     got, want = rows(out), rows(tmp_path/'local')
     assert not got.duplicated(KEY).any()
     pd.testing.assert_frame_equal(got[KEY + SCORES], want[KEY + SCORES])
