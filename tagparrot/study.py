@@ -234,7 +234,7 @@ def goal_check(df: pd.DataFrame, sizes=(8, 16, 32), metric: str = 'macro_f1', ma
                      'goal_met': bool(beyond[metric].max() - ref[metric].max() >= margin)})
     return pd.DataFrame(rows)
 
-# %% ../nbs/10_study.ipynb #e8a5b725
+# %% ../nbs/10_study.ipynb #e349b864
 def per_label_table(df: pd.DataFrame, method: str, split: str = 'test', rule: str = 'tuned') -> pd.DataFrame:
     "Labels x target sizes: `method`'s per-label F1 under `rule`, mean over seeds"
     d = df[(df.method == method) & (df.split == split) & (df.rule == rule)]
