@@ -7,6 +7,7 @@ cfg = config['DEFAULT']
 
 requirements = cfg.get('requirements', '').split()
 dev_requirements = cfg.get('dev_requirements', '').split()
+cluster_requirements = cfg.get('cluster_requirements', '').split()  # the Dask executor: pip install tagparrot[cluster]
 console_scripts = cfg.get('console_scripts', '').split()
 
 setuptools.setup(
@@ -17,6 +18,6 @@ setuptools.setup(
     classifiers=['Programming Language :: Python :: 3.11', 'License :: OSI Approved :: Apache Software License'],
     python_requires='>=' + cfg['min_python'],
     packages=setuptools.find_packages(include=['tagparrot', 'tagparrot.*']), include_package_data=True,
-    install_requires=requirements, extras_require={'dev': dev_requirements},
+    install_requires=requirements, extras_require={'dev': dev_requirements, 'cluster': cluster_requirements},
     entry_points={'console_scripts': console_scripts, 'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False)

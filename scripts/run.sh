@@ -38,7 +38,7 @@ setup_env() {
     local links=(); [ -d /opt/wheels ] && links=(--find-links /opt/wheels)
     # torch first and alone, pinned: an unpinned resolve would pull a multi-GB CUDA build
     "$VENV/bin/pip" install -q "${links[@]}" torch==2.13.0
-    "$VENV/bin/pip" install -q "${links[@]}" -c scripts/constraints.txt -e ".[dev]"
+    "$VENV/bin/pip" install -q "${links[@]}" -c scripts/constraints.txt -e ".[dev,cluster]"
     "$VENV/bin/python" -m ipykernel install --sys-prefix --name tagparrot --display-name "Python (tagparrot)" >/dev/null
     touch "$VENV/.tagparrot-installed"
   fi

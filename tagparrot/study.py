@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .core import TagparrotError, project_path, project_root, registry_preset, resolve_checkpoint
+from .cluster import DaskPool
 from .data import TRAIN_SIZES
 from .data import load_issue_splits
 from .evaluation import METHODS, _locked, data_fingerprint, default_results_path, method_spec, read_results, summarize
@@ -123,8 +124,9 @@ def data_fingerprints(seeds, data=None, labels='hf-datasets') -> dict:
     return {s: data_fingerprint(load_issue_splits(data, labels, seed=s)) for s in seeds}
 
 def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, checkpoints=(None,), jobs=None,
-              force=False, data=None, labels='hf-datasets', timeout=None) -> dict:
-    "Run the study's grid through papermill; returns a summary (cells planned, skipped, run, failed)"
+              force=False, data=None, labels='hf-datasets', timeout=None, executor='local', address=None) -> dict:
+    "Run the study's grid through papermill (`executor`: 'local' pool or 'dask' cluster at `address`); returns a summary"
+    if executor not in ('local', 'dask'): raise TagparrotError(f"unknown executor '{executor}' (choose local or dask)")
     from tqdm.auto import tqdm
     out = Path(out) if out else None
     results = out/'results.csv' if out else default_results_path()
@@ -140,7 +142,8 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
     failed = []
     if todo:
         runs.mkdir(parents=True, exist_ok=True)
-        with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), desc=f"study ({preset})", unit='cell') as bar:
+        pool = ThreadPoolExecutor(jobs) if executor == 'local' else DaskPool(address, preset, jobs)  # 10b_cluster
+        with pool, tqdm(total=len(todo), desc=f"study ({preset})", unit='cell') as bar:
             futs = [pool.submit(run_cell, c, cell_parameters(c, PRESETS[preset]['budget'], results, figures, data, labels),
                                 runs, nbs, threads, timeout) for c in todo]
             for f in as_completed(futs):
@@ -170,11 +173,13 @@ def study_cli(argv=None) -> int:
     p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) or URL (default: the shared huggingface/datasets file)')
     p.add_argument('--labels', help='label preset or JSON map (default: hf-datasets for the default file, else every label that occurs)')
     p.add_argument('--timeout', type=int, help='seconds allowed per notebook')
+    p.add_argument('--executor', default='local', choices=['local', 'dask'], help='local process pool, or a Dask cluster (tagparrot[cluster])')
+    p.add_argument('--address', help='Dask scheduler address, e.g. tcp://HEAD:8786 (default: a local cluster of --jobs workers)')
     a = p.parse_args(argv)
     # the notebooks run with nbs/ as their folder: paths the user typed are read from where they typed them
     local = lambda v: str(Path(v).resolve()) if v and Path(v).exists() else v
     a.data, a.labels, a.out = local(a.data), local(a.labels), a.out and str(Path(a.out).resolve())
-    s = run_study(a.preset, a.out, a.methods, a.seeds, a.sizes, a.checkpoints, a.jobs, a.force, a.data, a.labels, a.timeout)
+    s = run_study(a.preset, a.out, a.methods, a.seeds, a.sizes, a.checkpoints, a.jobs, a.force, a.data, a.labels, a.timeout, a.executor, a.address)
     print(json.dumps(s))
     return 1 if s['failed'] else 0
 
@@ -263,7 +268,7 @@ def plot_per_label(df: pd.DataFrame, method: str, path=None, split: str = 'test'
     if path: save_figure(fig, path)
     return fig
 
-# %% ../nbs/10_study.ipynb #5bf963bc
+# %% ../nbs/10_study.ipynb #88a6282e
 def _size_key(t) -> float: return float('inf') if str(t) == 'full' else float(t)
 
 def method_gap(s: pd.DataFrame, a: str, b: str | list, metric: str = 'macro_f1') -> pd.Series:
