@@ -243,7 +243,7 @@ def _start(main, fds, spec, isolation, output_fd, preexec) -> subprocess.Popen:
                             cwd='/', env={'PATH': '/usr/bin:/bin', 'LANG': 'C.UTF-8'}, start_new_session=True,
                             preexec_fn=preexec)
     with contextlib.suppress(BrokenPipeError):
-        proc.stdin.write(json.dumps(book).encode()); proc.stdin.close()
+        proc.stdin.write(json.dumps(spec).encode()); proc.stdin.close()
     return proc
 
 def _stop(proc):

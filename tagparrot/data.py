@@ -101,7 +101,7 @@ def source_kind(src) -> str:
     return next((k for k, ends in {'csv': ('.csv',), 'tsv': ('.tsv', '.tab'), 'parquet': ('.parquet', '.pq')}.items()
                  if name.endswith(ends)), 'jsonl')
 
-def parse_columns(book) -> dict:
+def parse_columns(spec) -> dict:
     "A field -> column map from 'title=COL,body=COL,labels=COL' (or a dict); unknown fields are an error"
     m = dict(p.split('=', 1) for p in spec.split(',') if p.strip()) if isinstance(spec, str) else dict(spec or {})
     if bad := [f for f in m if f not in FIELDS] or [f for f, c in m.items() if not c]:

@@ -77,7 +77,7 @@ def tiktoken_encoding(tokenizer):
     backend = getattr(tokenizer, 'backend_tokenizer', None)
     if backend is None: return None
     spec = json.loads(backend.to_str())
-    if not _plain_byte_level(book): return None
+    if not _plain_byte_level(spec): return None
     special = {t['content']: t['id'] for t in spec.get('added_tokens') or []}
     vocab = {k: v for k, v in spec['model']['vocab'].items() if k not in special}
     merges = [tuple(m.split(' ')) if isinstance(m, str) else tuple(m) for m in spec['model']['merges']]

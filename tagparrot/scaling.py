@@ -343,7 +343,7 @@ def train_lm(spec: RunSpec, streams: dict, device: str | None = None, progress: 
         opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
         if (step + 1) % spec.eval_every == 0 or step + 1 == spec.steps:
             evals.append((step + 1, heldout_loss(model, valid, spec.block_size, spec.eval_blocks)))
-    return dict(asdict(book), name=spec.name, params_non_embedding=n, params_total=sum(p.numel() for p in model.parameters()),
+    return dict(asdict(spec), name=spec.name, params_non_embedding=n, params_total=sum(p.numel() for p in model.parameters()),
                 lr=lr, train_tokens=spec.steps * spec.batch_size * spec.block_size, data_tokens=len(train),
                 final_train_loss=loss.item(), eval_loss=evals[-1][1], best_eval_loss=min(l for _, l in evals),
                 eval_curve=evals, vocab_size=streams['vocab_size'], corpus=streams['corpus'],
