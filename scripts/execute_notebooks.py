@@ -4,6 +4,11 @@ outputs a reader wants (tables, figures, short logs) without progress-bar noise 
 
     python scripts/execute_notebooks.py                      # every numbered notebook and the home page
     python scripts/execute_notebooks.py nbs/03_baseline.ipynb nbs/10_study.ipynb
+    python scripts/execute_notebooks.py --from-run runs/naive-bayes/ck-default_seed-0_sizes-all.ipynb nbs/03_baseline.ipynb
+
+`--from-run` stores instead the outputs of a study run that papermill already executed (`runs/<method>/...`, the
+default preset on the real data): each code cell whose source is unchanged since that run takes the run's outputs,
+tidied the same way; a cell changed since keeps none. The study's long runs are not re-done for readers.
 
 As under `nbdev_test`: IN_TEST=1 (experiment notebooks take their `quick` preset), the working folder is nbs/, and
 cells marked `#| eval: false`, cells carrying one of settings.ini's `tst_flags` and `nbdev_export()` cells are not
@@ -95,11 +100,32 @@ def execute(path: Path, flags: set[str], timeout: int) -> float:
     return time.time() - t
 
 
+def graft(path: Path, run: Path) -> int:
+    "Give the code cells of `path` the outputs of the executed `run` of the same notebook (same cell id and source); returns how many"
+    nb, done = nbformat.read(path, as_version=4), nbformat.read(run, as_version=4)
+    ran = {c.get('id'): c for c in done.cells if c.cell_type == 'code'}
+    n = 0
+    for i, c in enumerate(nb.cells):
+        r = ran.get(c.get('id'))
+        if c.cell_type != 'code' or r is None or r.source != c.source: continue
+        c.outputs = tidy_outputs(r.outputs, f'{path.name} cell {i}'); n += bool(c.outputs)
+    nb.metadata['kernelspec'] = KERNELSPEC
+    nb.metadata.pop('widgets', None)
+    nbformat.write(nb, path)
+    subprocess.run([str(Path(sys.executable).parent/'nbdev_clean'), '--fname', str(path)], check=True, cwd=ROOT)
+    return n
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('notebooks', nargs='*', type=Path, help="default: nbs/index.ipynb and every numbered notebook")
     p.add_argument('--timeout', type=int, default=1200, help="seconds one cell may run")
+    p.add_argument('--from-run', type=Path, help="an executed study run of the (single) notebook given: graft its outputs")
     a = p.parse_args()
+    if a.from_run:
+        if len(a.notebooks) != 1: sys.exit("--from-run takes exactly one notebook")
+        print(f"{a.notebooks[0]}: {graft(a.notebooks[0].resolve(), a.from_run)} cells with outputs from {a.from_run}")
+        return
     paths = [q.resolve() for q in a.notebooks] or [NBS/'index.ipynb', *sorted(NBS.glob('[0-9][0-9]_*.ipynb'))]
     flags = set(get_config().get('tst_flags', '').split())
     os.environ.update(IN_TEST='1', TQDM_DISABLE='1', HF_DATASETS_DISABLE_PROGRESS_BARS='1', HF_HUB_DISABLE_PROGRESS_BARS='1')
