@@ -4,14 +4,14 @@
 
 # %% ../nbs/18_tagger.ipynb #cf17c4e8
 from __future__ import annotations
-import argparse, datetime, hashlib, json, os, shutil, sys, time
+import datetime, hashlib, json, os, shutil, sys, time
 from pathlib import Path
 
 import joblib
 import numpy as np
 
 from . import __version__
-from .core import TagparrotError, load_object, set_seed
+from .core import TagparrotError, cli_parser, load_object, set_seed
 from .data import (LABEL_PRESETS, TASKS, TEXT_TEMPLATE, default_issues_path, github_issues, issue_text,
                             load_issue_splits, read_issues, source_name)
 from .evaluation import METHODS, RULE_KINDS, DecisionRule, f1_scores, get_method
@@ -275,14 +275,13 @@ def _settings(pairs) -> dict:
     return out
 
 def train_cli(argv=None) -> int:
-    "`tagparrot train --data FILE [--labels MAP] --method NAME --out DIR [--task single] [--seed N]`"
-    p = argparse.ArgumentParser('tagparrot train', allow_abbrev=False, description='Train one method on all labeled issues and save it as a tagger folder',
-                                epilog='example: tagparrot train --data issues.csv --method naive-bayes --out my-tagger')
+    "Train one method on all labeled issues and save it as a tagger folder"
+    p = cli_parser('tagparrot train', train_cli.__doc__, 'tagparrot train --data issues.csv --method naive-bayes --out my-tagger')
     p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) (default: the shared huggingface/datasets file)')
     p.add_argument('--labels', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map (default: every label that occurs; hf-datasets for the default file)")
     p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags (default: none)')
-    p.add_argument('--method', required=True, choices=list(METHODS), help='the method to train (the study names the best for your data size)')
-    p.add_argument('--out', required=True, help='folder to write the tagger to (replaced if it holds a tagger)')
+    p.add_argument('--method', required=True, choices=list(METHODS), help='the method to train (required; the study names the best for your data size)')
+    p.add_argument('--out', required=True, help='folder to write the tagger to, replaced if it holds a tagger (required)')
     p.add_argument('--task', default='multi', choices=TASKS, help='multi: any number of labels per issue; single: exactly one (default: multi)')
     p.add_argument('--seed', type=int, default=0, help='seed of the validation split and the method (default: 0)')
     p.add_argument('--rule', choices=RULE_KINDS, help='decision rule (default: per-label, single for --task single)')
@@ -294,13 +293,12 @@ def train_cli(argv=None) -> int:
     return 0
 
 def tag_cli(argv=None) -> int:
-    "`tagparrot tag --model DIR (--data FILE | --repo OWNER/NAME [--state open] [--since DATE])`: one JSON line per issue"
-    p = argparse.ArgumentParser('tagparrot tag', allow_abbrev=False, description='Tag issues with a saved tagger: one JSON line per issue, in input order',
-                                epilog='example: tagparrot tag --model my-tagger --data new-issues.csv')
-    p.add_argument('--model', required=True, help='a folder written by tagparrot train')
+    "Tag issues from a file or a repository with a saved tagger: one JSON line per issue, in input order"
+    p = cli_parser('tagparrot tag', tag_cli.__doc__, 'tagparrot tag --model my-tagger --data new-issues.csv\n  tagparrot tag --model my-tagger --repo owner/name --since 2026-01-01')
+    p.add_argument('--model', required=True, help='a folder written by tagparrot train (required)')
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet); labels, if any, are ignored')
-    src.add_argument('--repo', help='owner/name: tag the repository\'s issues through the GitHub API (read-only)')
+    src.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet); labels, if any, are ignored (this or --repo)')
+    src.add_argument('--repo', help='owner/name: tag the repository\'s issues through the GitHub API, read-only (this or --data)')
     p.add_argument('--columns', help='field=column pairs for other column names (default: none)')
     p.add_argument('--state', default='open', choices=['open', 'closed', 'all'], help='with --repo: which issues (default: open)')
     p.add_argument('--since', help='with --repo: only issues updated at or after this ISO 8601 date (default: all)')
