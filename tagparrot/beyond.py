@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_beyond_text.ipynb #e3e17b4d
 from __future__ import annotations
-import argparse, json, math, time
+import json, math, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .core import TagparrotError, project_path, resolve_checkpoint, save_figure, set_seed
+from .core import TagparrotError, cli_parser, project_path, resolve_checkpoint, save_figure, set_seed
 
 # %% auto #0
 __all__ = ['DIGIT_WORDS', 'VISION_BUDGETS', 'CAPTION_TEMPLATES', 'PROMPT_TEMPLATES', 'BOOK_CHAPTERS', 'TABLE_QUERIES',
@@ -368,10 +368,10 @@ def headline(rows) -> str:
     return f"vit_acc={max(vit, key=lambda r: r['train_size'])['value']:.4f} clip_acc={clip['value']:.4f}"
 
 def beyond_text_cli(argv: list[str]) -> int:
-    "`tagparrot beyond-text [--quick]`: ViT, CNN and pixels on digits, an iGPT-style GPT-2, a CLIP-style model; rows and figures"
-    p = argparse.ArgumentParser(prog='tagparrot beyond-text', description=beyond_text_cli.__doc__)
+    "Transformers beyond text: ViT, CNN and pixels on digits, an iGPT-style GPT-2, a CLIP-style model; rows and figures"
+    p = cli_parser('tagparrot beyond-text', beyond_text_cli.__doc__, 'tagparrot beyond-text --quick --results /tmp/beyond')
     p.add_argument('--quick', action='store_true', help='tiny budgets (seconds), for tests')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seed', type=int, default=0, help='seed of the data split and the models')
     p.add_argument('--results', help='results folder (default: results/)')
     p.add_argument('--figures', help='figures folder (default: figures/)')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (these models are small: 1 wastes least)')

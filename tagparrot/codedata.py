@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_codedata.ipynb #2dad7535
 from __future__ import annotations
-import argparse, gzip, hashlib, json, os, pickle, re, shutil, sys, sysconfig, time
+import gzip, hashlib, json, os, pickle, re, shutil, sys, sysconfig, time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import TagparrotError, project_path, save_figure
+from .core import HelpFormatter, TagparrotError, cli_parser, project_path, save_figure
 
 # %% auto #0
 __all__ = ['FIELDS', 'SKIP_DIRS', 'OWN_PACKAGES', 'SourceFile', 'dataset_features', 'license_from_text', 'license_from_metadata',
@@ -471,19 +471,21 @@ def plot_corpus_stats(stats: dict, sources, path: str | Path | None = None, top:
 
 # %% ../nbs/11_codedata.ipynb #ca2a52db
 def corpus_cli(argv: list[str]) -> int:
-    "`tagparrot corpus build`: build the Python corpus and print its stats as JSON on the last line"
-    p = argparse.ArgumentParser(prog='tagparrot corpus', description='Build a de-duplicated Python corpus')
+    "Build the filtered, de-duplicated Python corpus and print its stats as JSON on the last line"
+    example = 'tagparrot corpus build --max-files 2000 --out data/codecorpus'
+    p = cli_parser('tagparrot corpus', 'Build a de-duplicated Python corpus', example)
     sub = p.add_subparsers(dest='cmd', required=True)
-    b = sub.add_parser('build', help='find, filter, de-duplicate and shard Python files')
+    b = sub.add_parser('build', help='find, filter, de-duplicate and shard Python files', description='Find, filter, de-duplicate and shard Python files',
+                       epilog=f'example:\n  {example}', formatter_class=HelpFormatter)
     b.add_argument('--out', default=None, help='output folder (default: data/codecorpus)')
     b.add_argument('--source', action='append', default=[], help='extra folder of Python code (repeatable)')
     b.add_argument('--no-default-sources', action='store_true', help='only the --source folders, not stdlib/site-packages')
-    b.add_argument('--max-files', type=int, default=None)
-    b.add_argument('--max-bytes', type=int, default=None)
-    b.add_argument('--valid-fraction', type=float, default=CorpusConfig.valid_fraction)
-    b.add_argument('--drop-tests', action='store_true')
-    b.add_argument('--tokenizer', help='trained code tokenizer: drop files under 1.5 characters per token')
-    b.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1))
+    b.add_argument('--max-files', type=int, default=None, help='stop after this many files (default: all)')
+    b.add_argument('--max-bytes', type=int, default=None, help='stop after this many bytes of code (default: all)')
+    b.add_argument('--valid-fraction', type=float, default=CorpusConfig.valid_fraction, help='share of files held out for validation')
+    b.add_argument('--drop-tests', action='store_true', help='drop test files, as the reference filters do')
+    b.add_argument('--tokenizer', help='trained code tokenizer: drop files under 1.5 characters per token (default: no such filter)')
+    b.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1), help='processes filtering and hashing files')
     b.add_argument('--force', action='store_true', help='ignore the cache and rebuild')
     a = p.parse_args(argv)
     if a.no_default_sources and not a.source: raise TagparrotError('--no-default-sources needs at least one --source')

@@ -4,12 +4,12 @@
 
 # %% ../nbs/14_codeeval.ipynb #2070e934
 from __future__ import annotations
-import argparse, concurrent.futures as cf, contextlib, gzip, inspect, json, math, os, re, resource, secrets, shutil
+import concurrent.futures as cf, contextlib, gzip, inspect, json, math, os, re, resource, secrets, shutil
 import signal, stat, subprocess, sys, threading, time
 from functools import lru_cache
 from pathlib import Path
 
-from .core import TagparrotError, set_seed, shared_dir
+from .core import TagparrotError, cli_parser, set_seed, shared_dir
 
 # %% auto #0
 __all__ = ['HUMANEVAL_FIELDS', 'NOBODY', 'SAMPLING', 'STOP_STRINGS', 'STOPS', 'humaneval_path', 'read_jsonl', 'load_humaneval',
@@ -371,28 +371,29 @@ def code_perplexity(model, tokenizer, texts, seq_length=None, batch_size=8, max_
 
 # %% ../nbs/14_codeeval.ipynb #897b6d53
 def _parser():
-    p = argparse.ArgumentParser(prog='tagparrot evaluate-code', description='HumanEval pass@k in a sandbox')
+    p = cli_parser('tagparrot evaluate-code', 'HumanEval pass@k in a sandbox',
+                   'tagparrot evaluate-code --canonical --problems 20\n  tagparrot evaluate-code --model runs/codeparrot-small --n-samples 10 --k 1,10')
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument('--canonical', action='store_true', help='score the canonical solutions (must be 1.0)')
     what.add_argument('--samples', help='human-eval samples file (.jsonl with task_id, completion)')
     what.add_argument('--model', help='local causal LM folder: generate, then score')
     p.add_argument('--humaneval', help='problems file (default: shared/data/humaneval/HumanEval.jsonl.gz)')
-    p.add_argument('--problems', type=int, help='only the first N problems')
+    p.add_argument('--problems', type=int, help='only the first N problems (default: all 164)')
     p.add_argument('--n-samples', type=int, default=1, help='completions per problem with --model')
     p.add_argument('--k', default='1,10,100', help='comma-separated k for pass@k (those <= samples per problem)')
-    p.add_argument('--max-new-tokens', type=int, default=256)
-    p.add_argument('--temperature', type=float, default=SAMPLING['temperature'])
-    p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--max-new-tokens', type=int, default=256, help='longest completion generated with --model')
+    p.add_argument('--temperature', type=float, default=SAMPLING['temperature'], help='sampling temperature with --model')
+    p.add_argument('--seed', type=int, default=1, help='sampling seed with --model')
     p.add_argument('--timeout', type=float, default=3.0, help='wall seconds per program')
     p.add_argument('--workers', type=int, default=2, help='programs run at once')
     p.add_argument('--device', help='cpu, cuda, ... (default: the best available)')
-    p.add_argument('--out', help='write one JSON row per executed sample here')
+    p.add_argument('--out', help='write one JSON row per executed sample here (default: no file)')
     p.add_argument('--allow-unsandboxed', action='store_true',
                    help='run generated code even where bubblewrap cannot isolate it (at your own risk)')
     return p
 
 def evaluate_code_cli(argv: list[str]) -> int:
-    "`tagparrot evaluate-code`: HumanEval pass@k of canonical solutions, a samples file or a model"
+    "HumanEval pass@k of the canonical solutions, a samples file or a local model, each program sandboxed"
     args = _parser().parse_args(argv)
     problems = load_humaneval(args.humaneval)[:args.problems]
     extra = {}

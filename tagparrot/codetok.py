@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_codetok.ipynb #e0c6c76e
 from __future__ import annotations
-import argparse, gzip, io, itertools, json, keyword, os, re, sys, time
+import gzip, io, itertools, json, keyword, os, re, sys, time
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -12,7 +12,7 @@ from typing import Iterable, Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import TagparrotError, project_path, save_figure, shared_dir
+from .core import HelpFormatter, TagparrotError, cli_parser, project_path, save_figure, shared_dir
 
 # %% auto #0
 __all__ = ['EOS', 'SAY_HELLO', 'byte_alphabet', 'byte_level_bpe', 'wrap_fast', 'train_code_tokenizer', 'english_prose',
@@ -174,19 +174,26 @@ def _stats(a):
 
 # %% ../nbs/12_codetok.ipynb #2e73e251
 def tokenizer_cli(argv: list[str]) -> int:
-    "`tagparrot tokenizer train|stats`: train a code tokenizer on a corpus, or measure one against the baseline"
-    p = argparse.ArgumentParser(prog='tagparrot tokenizer', description='Byte-level BPE tokenizers for code')
+    "Train a byte-level BPE code tokenizer on a corpus (`train`), or measure one against an English baseline (`stats`)"
+    ex_train, ex_stats = ('tagparrot tokenizer train --corpus data/codecorpus --out data/codetok',
+                          'tagparrot tokenizer stats --tokenizer data/codetok --corpus data/codecorpus')
+    p = cli_parser('tagparrot tokenizer', 'Byte-level BPE tokenizers for code', f'{ex_train}\n  {ex_stats}')
     sub = p.add_subparsers(dest='cmd', required=True)
-    t = sub.add_parser('train', help='train a byte-level BPE on the training split of a built corpus')
-    t.add_argument('--corpus', required=True); t.add_argument('--out', required=True)
-    t.add_argument('--vocab-size', type=int, default=32768)
-    t.add_argument('--max-bytes', type=int, default=None, help='train on at most this many bytes of code')
-    s = sub.add_parser('stats', help='measure a tokenizer on held-out code against the English baseline')
-    s.add_argument('--tokenizer', required=True); s.add_argument('--corpus', required=True)
+    t = sub.add_parser('train', help='train a byte-level BPE on the training split of a built corpus',
+                       epilog=f'example:\n  {ex_train}', formatter_class=HelpFormatter)
+    t.add_argument('--corpus', required=True, help='corpus folder written by tagparrot corpus build')
+    t.add_argument('--out', required=True, help='folder to save the tokenizer to')
+    t.add_argument('--vocab-size', type=int, default=32768, help='vocabulary size')
+    t.add_argument('--max-bytes', type=int, default=None, help='train on at most this many bytes of code (default: the whole training split)')
+    s = sub.add_parser('stats', help='measure a tokenizer on held-out code against the English baseline',
+                       epilog=f'example:\n  {ex_stats}', formatter_class=HelpFormatter)
+    s.add_argument('--tokenizer', required=True, help='tokenizer folder (tagparrot tokenizer train --out)')
+    s.add_argument('--corpus', required=True, help='corpus folder written by tagparrot corpus build')
     s.add_argument('--baseline', default=None, help='tokenizer folder or Hub id to compare with (default: English BPE)')
     s.add_argument('--baseline-text', choices=('web', 'raw'), default='web',
                    help='English baseline text: spaces collapsed as in web text (default) or raw Markdown')
-    s.add_argument('--split', default='valid'); s.add_argument('--max-bytes', type=int, default=8 * 2**20)
+    s.add_argument('--split', default='valid', help='corpus split measured')
+    s.add_argument('--max-bytes', type=int, default=8 * 2**20, help='bytes of code measured')
     a = p.parse_args(argv)
     print(json.dumps(_train(a) if a.cmd == 'train' else _stats(a), ensure_ascii=False))
     return 0
@@ -217,10 +224,10 @@ def encoding_throughput(tok, texts: list[str]) -> float:
 
 def bench_cli(argv: list[str]) -> int:
     "Benchmark: BPE training MB/s at each vocabulary size; encoding MB/s against Python's `tokenize` on the same text"
-    p = argparse.ArgumentParser(prog='tagparrot bench tokenizer-train')
-    p.add_argument('--corpus', default=str(project_path('data', 'codecorpus')))
-    p.add_argument('--max-bytes', type=int, default=32 * 2**20)
-    p.add_argument('--vocab-size', type=int, nargs='+', default=[32768, 8192])
+    p = cli_parser('tagparrot bench tokenizer-train', bench_cli.__doc__, 'tagparrot bench tokenizer-train --max-bytes 8388608 --vocab-size 8192')
+    p.add_argument('--corpus', default=str(project_path('data', 'codecorpus')), help='corpus folder written by tagparrot corpus build')
+    p.add_argument('--max-bytes', type=int, default=32 * 2**20, help='bytes of code trained on')
+    p.add_argument('--vocab-size', type=int, nargs='+', default=[32768, 8192], help='vocabulary sizes timed')
     a = p.parse_args(argv)
     texts = list(corpus_texts(a.corpus, 'train', a.max_bytes))
     lex = python_lex_throughput(texts)

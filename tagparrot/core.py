@@ -14,7 +14,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['PACKAGED', 'ALIASES', 'ROLES', 'COMMANDS', 'BENCHES', 'project_root', 'shared_dir', 'project_path', 'save_figure',
            'TagparrotError', 'set_seed', 'get_device', 'hf_log_level', 'Checkpoint', 'hub_offline',
-           'resolve_checkpoint', 'registry_preset', 'preset_budget', 'load_object', 'bench_cli', 'main']
+           'resolve_checkpoint', 'registry_preset', 'preset_budget', 'load_object', 'HelpFormatter', 'cli_parser',
+           'summary', 'run_command', 'bench_cli', 'main']
 
 # %% ../nbs/00_core.ipynb #d6609471
 def project_root() -> Path:
@@ -180,26 +181,47 @@ def load_object(spec: str):
         if e.name != mod: raise
         raise TagparrotError(f"'{spec}' is not part of this installation of tagparrot") from None
 
-def _dispatch(table, argv, prog):
-    if not argv or argv[0] in ('-h', '--help'):
-        print(f"usage: {prog} {{{','.join(table)}}} ...", file=sys.stderr); return 0 if argv else 2
-    if argv[0] not in table: raise TagparrotError(f"unknown command '{argv[0]}' (choose from {', '.join(table)})")
-    return load_object(table[argv[0]])(argv[1:]) or 0
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    "Help that keeps the example's line breaks and appends an option's default unless its help already says it"
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if not action.option_strings or 'default' in h or any(action.default is v for v in (None, False, argparse.SUPPRESS)): return h
+        return f"{h} (default: %(default)s)"
+
+def cli_parser(prog: str, description: str, example: str, **kw) -> argparse.ArgumentParser:
+    "The parser of one command: no prefix matching, defaults in the help, and an example at the end"
+    return argparse.ArgumentParser(prog, description=description, epilog=f"example:\n  {example}", allow_abbrev=False,
+                                   formatter_class=HelpFormatter, **kw)
+
+def summary(spec: str) -> str:
+    "A command's one-line description: the first line of its function's docstring"
+    return ((load_object(spec).__doc__ or '').strip().splitlines() or [''])[0]
+
+def run_command(table: dict, argv: list[str], prog: str, description: str, example: str, version: str | None = None) -> int:
+    "Route `argv` to the `table` entry (name -> 'module:function') it names; the function parses the rest"
+    p = cli_parser(prog, description, example, exit_on_error=False)
+    if version: p.add_argument('--version', action='version', version=version)
+    sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True, title='commands')
+    describe = argv[:1] in (['-h'], ['--help'])  # modules are imported for their descriptions only when help is asked
+    for name, spec in table.items(): sub.add_parser(name, help=summary(spec) if describe else None, add_help=False)
+    try: a, rest = p.parse_known_args(argv)
+    except argparse.ArgumentError as e: raise TagparrotError(str(e)) from None
+    return load_object(table[a.command])(rest) or 0
 
 def bench_cli(argv):
-    "`tagparrot bench NAME ...`: run one named benchmark"
-    return _dispatch(BENCHES, argv, 'tagparrot bench')
-
-def _print_version() -> int:
-    from tagparrot import __version__
-    print(f"tagparrot {__version__}"); return 0
+    "Run one named speed or memory benchmark and print its rows"
+    return run_command(BENCHES, argv, 'tagparrot bench', bench_cli.__doc__, 'tagparrot bench knn-grid --threads 2')
 
 def main(argv=None) -> int:
     "Entry point of the `tagparrot` command: user errors become one line on stderr and a non-zero exit"
+    from tagparrot import __version__
     args = sys.argv[1:] if argv is None else argv
-    try: code = _print_version() if args[:1] == ['--version'] else _dispatch(COMMANDS, args, 'tagparrot')
+    try: code = run_command(COMMANDS, args, 'tagparrot', 'Few labels, lots of data: the study, its tools and the issue tagger',
+                            "tagparrot train --data issues.csv --method naive-bayes --out my-tagger\n"
+                            "  tagparrot COMMAND --help   (each command's options and an example)", f"tagparrot {__version__}")
     except TagparrotError as e:
         print(f"tagparrot: error: {e}", file=sys.stderr); code = 1
+    except SystemExit as e: code = e.code if isinstance(e.code, int) else int(e.code is not None)  # --help, --version, usage errors
     except KeyboardInterrupt: code = 130
     if argv is None: sys.exit(code)
     return code

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #04e085d1
 from __future__ import annotations
-import argparse, csv, gzip, hashlib, io, json, os, pickle, sys, time, urllib.request, zlib
+import csv, gzip, hashlib, io, json, os, pickle, sys, time, urllib.request, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, DatasetDict
 
-from .core import TagparrotError, project_path, save_figure, set_seed, shared_dir
+from .core import TagparrotError, cli_parser, project_path, save_figure, set_seed, shared_dir
 
 # %% auto #0
 __all__ = ['DEFAULT_ISSUES', 'MAX_TEXT_CHARS', 'SPLIT_NAMES', 'FIELDS', 'LABEL_PRESETS', 'TEXT_TEMPLATE', 'SPLITTERS',
@@ -492,20 +492,24 @@ def github_issues(owner: str, repo: str, state: str = 'open', since: str | None 
 
 # %% ../nbs/01_data.ipynb #4f7b4c10
 def data_cli(argv=None) -> int:
-    "`tagparrot data [--data PATH] [--labels PRESET|FILE] [--columns MAP] [--task multi|single] [--seed N]` or `tagparrot data fetch OWNER/REPO [--out PATH]`"
+    "Report what the data procedure makes of an issues file, or fetch a repository's issues (`data fetch`)"
     if argv and argv[0] == 'fetch':
-        p = argparse.ArgumentParser('tagparrot data fetch', allow_abbrev=False, description='Fetch issues and PRs of a GitHub repository')
-        p.add_argument('repo', help='owner/repo'); p.add_argument('--out'); p.add_argument('--token')
+        p = cli_parser('tagparrot data fetch', 'Fetch issues and PRs of a GitHub repository to JSONL (resumable)',
+                       'tagparrot data fetch huggingface/datasets --out issues.jsonl')
+        p.add_argument('repo', help='owner/repo')
+        p.add_argument('--out', help='JSONL file to write (default: data/issues/OWNER-REPO-issues.jsonl)')
+        p.add_argument('--token', help='GitHub token (default: anonymous, 60 requests an hour)')
         a = p.parse_args(argv[1:])
         if a.repo.count('/') != 1: raise TagparrotError(f"expected owner/repo, got '{a.repo}'")
         print(fetch_issues(*a.repo.split('/'), out=a.out, token=a.token)); return 0
-    p = argparse.ArgumentParser('tagparrot data', allow_abbrev=False, description='Report of the data procedure applied to an issues file')
+    p = cli_parser('tagparrot data', 'Report of the data procedure applied to an issues file (or: tagparrot data fetch OWNER/REPO)',
+                   'tagparrot data --data issues.csv --labels map.json\n  tagparrot data fetch huggingface/datasets --out issues.jsonl')
     p.add_argument('--data', help='issues file (JSONL(.gz), CSV, TSV, Parquet) or URL (default: the shared huggingface/datasets file)')
     p.add_argument('--labels', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map (default: hf-datasets for the default file, else every label that occurs)")
-    p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags')
+    p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags (default: none)')
     p.add_argument('--task', default='multi', choices=TASKS, help='multi: any number of labels per issue; single: exactly one')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--splitter', default='skmultilearn', choices=list(SPLITTERS))
+    p.add_argument('--seed', type=int, default=0, help='seed of the stratified train/valid/test split')
+    p.add_argument('--splitter', default='skmultilearn', choices=list(SPLITTERS), help='iterative stratification implementation')
     p.add_argument('--skip-bad', action='store_true', help='skip malformed lines and report them instead of stopping')
     a = p.parse_args(argv)
     s = load_issue_splits(a.data, a.labels, a.seed, splitter=a.splitter, skip_bad=a.skip_bad, task=a.task, columns=a.columns)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_future.ipynb #379b5de8
 from __future__ import annotations
-import argparse, hashlib, json, math, os, statistics, sysconfig, time
+import hashlib, json, math, os, statistics, sysconfig, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .core import TagparrotError, project_path, save_figure, set_seed, get_device
+from .core import HelpFormatter, TagparrotError, cli_parser, project_path, save_figure, set_seed, get_device
 
 # %% auto #0
 __all__ = ['LINEAR_ATTENTION', 'ATTENTION_KINDS', 'SKIP_DIRS', 'PRESETS', 'ROW_FIELDS', 'KAPLAN', 'elu_feature_map',
@@ -149,14 +149,14 @@ def format_attention_table(rows) -> str:
 
 def attention_bench_cli(argv: list[str]) -> int:
     "`tagparrot bench attention [--quick]`: time and memory of eager, SDPA, linearised and block-sparse attention in one GPT-2 block"
-    p = argparse.ArgumentParser(prog='tagparrot bench attention', description=attention_bench_cli.__doc__)
+    p = cli_parser('tagparrot bench attention', attention_bench_cli.__doc__, 'tagparrot bench attention --quick --lengths 128 512')
     p.add_argument('--quick', action='store_true', help='a narrower block (128 wide, 2 heads) and fewer repeats')
     p.add_argument('--lengths', type=int, nargs='+', default=[128, 256, 512, 1024, 2048, 4096], help='sequence lengths')
     p.add_argument('--n-embd', type=int, help='hidden size (default 256, quick 128)')
     p.add_argument('--n-head', type=int, help='attention heads (default 4, quick 2)')
     p.add_argument('--repeats', type=int, help='timed passes per point, median reported (default 3, quick 2)')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (CPU time is counted over all of them)')
-    p.add_argument('--out', help='also write the rows to this JSON file')
+    p.add_argument('--out', help='also write the rows to this JSON file (default: print only)')
     a = p.parse_args(argv)
     if min(a.lengths) < 2: raise TagparrotError(f"--lengths must be at least 2, got {min(a.lengths)}")
     from tagparrot.sparse import register_sparse_attention  # imported here: the sparse module builds on this one
@@ -473,20 +473,22 @@ def plot_scaling(rows):
 
 # %% ../nbs/15_future.ipynb #c85ec435
 def scaling_cli(argv: list[str]) -> int:
-    "`tagparrot scaling train|fit`: train the scaling-law study's models, or fit L(N) / L(D) to their rows"
-    p = argparse.ArgumentParser(prog='tagparrot scaling', description=scaling_cli.__doc__)
+    "Train the scaling-law study's models (`train`), or fit L(N) / L(D) to their rows (`fit`)"
+    ex_train, ex_fit = 'tagparrot scaling train --out runs/scaling --preset quick', 'tagparrot scaling fit --runs runs/scaling --study N'
+    p = cli_parser('tagparrot scaling', scaling_cli.__doc__, f'{ex_train}\n  {ex_fit}')
     sub = p.add_subparsers(dest='cmd', required=True)
-    t = sub.add_parser('train', help='train the runs of a preset into a runs directory (resumes)')
+    t = sub.add_parser('train', help='train the runs of a preset into a runs directory (resumes)',
+                       epilog=f'example:\n  {ex_train}', formatter_class=HelpFormatter)
     t.add_argument('--out', required=True, help='runs directory: one JSON row per model')
-    t.add_argument('--preset', choices=list(PRESETS), default='default')
+    t.add_argument('--preset', choices=list(PRESETS), default='default', help='model sizes and budgets')
     t.add_argument('--corpus', help='folder of .py files (default: the Python standard library)')
-    t.add_argument('--max-steps', type=int, help="cap the preset's training steps (a smoke test)")
-    t.add_argument('--seed', type=int, default=42)
+    t.add_argument('--max-steps', type=int, help="cap the preset's training steps, a smoke test (default: no cap)")
+    t.add_argument('--seed', type=int, default=42, help='seed of every run')
     t.add_argument('--threads', type=int, default=2, help='torch CPU threads')
-    f = sub.add_parser('fit', help='fit the power law to a runs directory')
+    f = sub.add_parser('fit', help='fit the power law to a runs directory', epilog=f'example:\n  {ex_fit}', formatter_class=HelpFormatter)
     f.add_argument('--runs', required=True, help='runs directory written by `scaling train`')
     f.add_argument('--study', choices=['N', 'D'], default='N', help='L(N) across sizes, or L(D) across data sizes')
-    f.add_argument('--figure', help='also save the figure to this path (PNG and SVG beside it)')
+    f.add_argument('--figure', help='also save the figure to this path, PNG and SVG beside it (default: no figure)')
     a = p.parse_args(argv)
     if a.cmd == 'train':
         torch.set_num_threads(a.threads)

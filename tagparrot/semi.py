@@ -86,6 +86,40 @@ class SemiMethod(TaggingMethod):
         if cap is None or len(unsup) <= cap: return list(unsup)
         return [unsup[i] for i in np.random.default_rng(0).choice(len(unsup), cap, replace=False)]
 
+    # A tagger folder keeps each weight in its library's format (a pickled torch module ties it to today's classes)
+    _fitted = ('learnable', 'always', 'absent', 'notes', 'log', 'selected')
+
+    def save_state(self, folder) -> list[str]:
+        "Write the fitted state to `folder`: weights by `_save_weights`, label masks and logs by joblib; the file names"
+        import joblib
+        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+        self._save_weights(folder)
+        joblib.dump({k: getattr(self, k) for k in self._fitted if hasattr(self, k)}, folder/'state.joblib')
+        return sorted(str(f.relative_to(folder)) for f in folder.rglob('*') if f.is_file())
+
+    def load_state(self, folder):
+        "Restore what `save_state` wrote into this fresh instance (same labels and settings)"
+        import joblib
+        folder = Path(folder)
+        vars(self).update(joblib.load(folder/'state.joblib'))
+        self._load_weights(folder)
+        return self
+
+    def _save_weights(self, folder):
+        "UDA and UST: the `Tagger` head as safetensors, a trained encoder as a sentence-transformers folder"
+        from safetensors.torch import save_file
+        save_file({k: v.detach().cpu().contiguous() for k, v in self.model.head.state_dict().items()}, folder/'head.safetensors')
+        if self.model.encoder is not None: self.model.encoder.save_pretrained(str(folder/'encoder'))
+
+    def _load_weights(self, folder):
+        from safetensors.torch import load_file
+        from tagparrot.encoders import sentence_encoder
+        b = self.budget
+        self.model = Tagger(self.embedder, len(self.labels), b['hidden'], b['dropout'])
+        self.model.head.load_state_dict(load_file(folder/'head.safetensors'))
+        if (folder/'encoder').is_dir():  # the trained encoder replaces the frozen, cached one
+            self.model.encoder, self.model.train_encoder = sentence_encoder(str(folder/'encoder'), b['max_seq_length']), True
+
 # %% ../nbs/09_semi.ipynb #7ad374df
 class Tagger(nn.Module):
     "Sentence encoder (frozen and cached, or trained) followed by Dropout-Linear-GELU-Dropout-Linear"
@@ -348,6 +382,18 @@ class Contrastive(SemiMethod):
         E, S = self.encoder.encode(list(texts)), np.zeros((len(texts), len(self.labels)))
         for j, h in self.heads.items(): S[:, j] = h.predict_proba(E)[:, 1]
         return S
+
+    def _save_weights(self, folder):
+        "The tuned encoder and its tokenizer as one transformers folder, the scikit-learn heads by joblib"
+        import joblib
+        for part in (self.encoder.bert, self.encoder.tok): part.save_pretrained(folder/'encoder')
+        joblib.dump(self.heads, folder/'heads.joblib')
+
+    def _load_weights(self, folder):
+        import joblib
+        b = self.budget
+        self.encoder = SplitEncoder(str(folder/'encoder'), b['train_layers'], b['tune_seq_length'])
+        self.heads = joblib.load(folder/'heads.joblib')
 
 # %% ../nbs/09_semi.ipynb #01525874
 def compare_setfit(splits, seed: int = 0, sizes=(8,), preset: str = 'default', path=None):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_study.ipynb #6159518e
 from __future__ import annotations
-import argparse, itertools, json, os, subprocess, sys, time
+import itertools, json, os, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import TagparrotError, project_path, project_root, registry_preset, resolve_checkpoint
+from .core import TagparrotError, cli_parser, project_path, project_root, registry_preset, resolve_checkpoint
 from .cluster import DaskPool
 from .data import TRAIN_SIZES
 from .data import load_issue_splits
@@ -160,19 +160,20 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
 
 # %% ../nbs/10_study.ipynb #1d9f4bfc
 def study_cli(argv=None) -> int:
-    "`tagparrot study [--preset quick|default|full] [--out DIR] [--jobs N] [--force] ...`"
-    p = argparse.ArgumentParser('tagparrot study', allow_abbrev=False, description='Run the few-label study grid through papermill (resumable)')
-    p.add_argument('--preset', default='default', choices=list(PRESETS))
+    "Run the few-label study grid (methods x slice sizes x seeds) through papermill, resumably"
+    p = cli_parser('tagparrot study', 'Run the few-label study grid through papermill (resumable)',
+                   'tagparrot study --preset quick --data issues.csv --labels map.json --methods naive-bayes zero-shot')
+    p.add_argument('--preset', default='default', choices=list(PRESETS), help='budget of every method and the grid')
     p.add_argument('--out', help='folder for results.csv, runs/ and figures/ (default: the project folders)')
-    p.add_argument('--methods', nargs='+', help=f"subset of: {' '.join(NOTEBOOKS)}")
-    p.add_argument('--seeds', nargs='+', type=int)
-    p.add_argument('--sizes', nargs='+', type=lambda s: s if s == 'full' else int(s), help="slice sizes, e.g. 8 16 full")
+    p.add_argument('--methods', nargs='+', help=f"subset of: {' '.join(NOTEBOOKS)} (default: all)")
+    p.add_argument('--seeds', nargs='+', type=int, help="seeds of the slices (default: the preset's)")
+    p.add_argument('--sizes', nargs='+', type=lambda s: s if s == 'full' else int(s), help="slice sizes, e.g. 8 16 full (default: the preset's)")
     p.add_argument('--checkpoints', nargs='+', default=[None], help='checkpoints to compare (default: the registry default)')
     p.add_argument('--jobs', type=int, help='notebooks in parallel (default: number of cores)')
     p.add_argument('--force', action='store_true', help='recompute cells whose rows exist')
     p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) or URL (default: the shared huggingface/datasets file)')
     p.add_argument('--labels', help='label preset or JSON map (default: hf-datasets for the default file, else every label that occurs)')
-    p.add_argument('--timeout', type=int, help='seconds allowed per notebook')
+    p.add_argument('--timeout', type=int, help='seconds allowed per notebook (default: no limit)')
     p.add_argument('--executor', default='local', choices=['local', 'dask'], help='local process pool, or a Dask cluster (tagparrot[cluster])')
     p.add_argument('--address', help='Dask scheduler address, e.g. tcp://HEAD:8786 (default: a local cluster of --jobs workers)')
     a = p.parse_args(argv)

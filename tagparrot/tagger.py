@@ -4,50 +4,22 @@
 
 # %% ../nbs/18_tagger.ipynb #cf17c4e8
 from __future__ import annotations
-import argparse, datetime, hashlib, json, os, shutil, sys, time
+import datetime, hashlib, json, os, shutil, sys, time
 from pathlib import Path
 
 import joblib
 import numpy as np
 
 from . import __version__
-from .core import TagparrotError, load_object, set_seed
+from .core import TagparrotError, cli_parser, load_object, set_seed
 from .data import (LABEL_PRESETS, TASKS, TEXT_TEMPLATE, default_issues_path, github_issues, issue_text,
                             load_issue_splits, read_issues, source_name)
-from . import evaluation
-from .evaluation import METHODS, f1_scores, get_method
+from .evaluation import METHODS, RULE_KINDS, DecisionRule, f1_scores, get_method
 
 # %% auto #0
-__all__ = ['DecisionRule', 'FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'StandInRule', 'method_scores',
-           'default_save_state', 'default_load_state', 'file_hashes', 'read_manifest', 'Tagger', 'load_tagger',
-           'task_scores', 'train_tagger', 'model_card', 'train_cli', 'tag_cli']
-
-# %% ../nbs/18_tagger.ipynb #02fc8667
-# STAND-IN, to be removed once `evaluation.DecisionRule` and every method's `predict_proba` exist.
-class StandInRule:
-    "Kinds 'fixed' (cut 0.5), 'per-label' (F1-best cut per label on validation) and 'single' (argmax)"
-    def __init__(self, kind: str = 'per-label', cut: float = 0.5):
-        if kind not in ('fixed', 'per-label', 'single'): raise TagparrotError(f"unknown rule '{kind}' (choose fixed, per-label or single)")
-        self.kind, self.cut = kind, cut
-    def fit(self, scores, Y):
-        if self.kind == 'per-label': self.cuts = np.array([_best_cut(s, y, self.cut) for s, y in zip(np.asarray(scores).T, np.asarray(Y).T)])
-        return self
-    def decide(self, scores) -> np.ndarray:
-        scores = np.asarray(scores)
-        if self.kind == 'single': return np.eye(scores.shape[1], dtype=int)[scores.argmax(1)]
-        return (scores >= (self.cuts if self.kind == 'per-label' else self.cut)).astype(int)
-
-def _best_cut(s, y, default):
-    cands = np.unique(s)[1:]  # cuts above the lowest score: a cut never tags every issue
-    if not y.any() or not len(cands): return default
-    f1 = [2 * (y & (s >= c)).sum() / (y.sum() + (s >= c).sum()) for c in cands]
-    return float(cands[int(np.argmax(f1))])
-
-DecisionRule = getattr(evaluation, 'DecisionRule', StandInRule)
-
-def method_scores(m, texts) -> np.ndarray:
-    "Scores of fitted method `m`: its `predict_proba`, else (STAND-IN) its 0/1 `predict` as floats"
-    return np.asarray(m.predict_proba(texts) if hasattr(m, 'predict_proba') else m.predict(texts), dtype=float)
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'default_save_state', 'default_load_state', 'file_hashes',
+           'read_manifest', 'Tagger', 'load_tagger', 'task_scores', 'train_tagger', 'model_card', 'train_cli',
+           'tag_cli']
 
 # %% ../nbs/18_tagger.ipynb #3097a4a0
 def _library_kind(v) -> str | None:
@@ -155,7 +127,7 @@ class Tagger:
         order = np.argsort([len(t) for t in texts], kind='stable')  # similar lengths share a batch: little padding
         batches = tqdm(list(_batches([texts[i] for i in order], batch_size)), desc='tagging', unit='batch',
                        disable=len(texts) <= 4 * batch_size, leave=False)
-        S = np.concatenate([method_scores(self.method, b) for b in batches])
+        S = np.concatenate([np.asarray(self.method.predict_proba(b), dtype=float) for b in batches])
         return S[np.argsort(order)]
 
     def predict(self, texts, batch_size: int = 64) -> list[list[str]]:
@@ -229,8 +201,8 @@ def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str 
     m = get_method(method, splits.labels, **(settings or {}))
     m.fit(train, ds['valid'], ds['unsup'])
     Yv = np.asarray(ds['valid']['label_ids'])
-    r = DecisionRule(kind).fit(method_scores(m, list(ds['valid']['text'])), Yv)
-    score = lambda d: task_scores(np.asarray(d['label_ids']), r.decide(method_scores(m, list(d['text']))), splits.labels, task)
+    r = DecisionRule(kind).fit(m.predict_proba(list(ds['valid']['text'])), Yv)
+    score = lambda d: task_scores(np.asarray(d['label_ids']), r.decide(m.predict_proba(list(d['text']))), splits.labels, task)
     return Tagger(m, r, {
         'format': FORMAT, 'format_version': FORMAT_VERSION, 'tagparrot_version': __version__,
         'method': method, 'class': f"{type(m).__module__}:{type(m).__qualname__}", 'checkpoint': str(m.checkpoint),
@@ -303,17 +275,16 @@ def _settings(pairs) -> dict:
     return out
 
 def train_cli(argv=None) -> int:
-    "`tagparrot train --data FILE [--labels MAP] --method NAME --out DIR [--task single] [--seed N]`"
-    p = argparse.ArgumentParser('tagparrot train', allow_abbrev=False, description='Train one method on all labeled issues and save it as a tagger folder',
-                                epilog='example: tagparrot train --data issues.csv --method naive-bayes --out my-tagger')
+    "Train one method on all labeled issues and save it as a tagger folder"
+    p = cli_parser('tagparrot train', train_cli.__doc__, 'tagparrot train --data issues.csv --method naive-bayes --out my-tagger')
     p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) (default: the shared huggingface/datasets file)')
     p.add_argument('--labels', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map (default: every label that occurs; hf-datasets for the default file)")
     p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags (default: none)')
-    p.add_argument('--method', required=True, choices=list(METHODS), help='the method to train (the study names the best for your data size)')
-    p.add_argument('--out', required=True, help='folder to write the tagger to (replaced if it holds a tagger)')
+    p.add_argument('--method', required=True, choices=list(METHODS), help='the method to train (required; the study names the best for your data size)')
+    p.add_argument('--out', required=True, help='folder to write the tagger to, replaced if it holds a tagger (required)')
     p.add_argument('--task', default='multi', choices=TASKS, help='multi: any number of labels per issue; single: exactly one (default: multi)')
     p.add_argument('--seed', type=int, default=0, help='seed of the validation split and the method (default: 0)')
-    p.add_argument('--rule', choices=['fixed', 'per-label', 'single', 'topk', 'threshold'], help='decision rule (default: per-label, single for --task single)')
+    p.add_argument('--rule', choices=RULE_KINDS, help='decision rule (default: per-label, single for --task single)')
     p.add_argument('--set', nargs='*', metavar='KEY=VALUE', help="method settings, e.g. --set preset=quick (default: the method's own)")
     a = p.parse_args(argv)
     t = train_tagger(a.data, a.labels, a.method, a.task, a.seed, a.columns, a.rule, _settings(a.set))
@@ -322,13 +293,12 @@ def train_cli(argv=None) -> int:
     return 0
 
 def tag_cli(argv=None) -> int:
-    "`tagparrot tag --model DIR (--data FILE | --repo OWNER/NAME [--state open] [--since DATE])`: one JSON line per issue"
-    p = argparse.ArgumentParser('tagparrot tag', allow_abbrev=False, description='Tag issues with a saved tagger: one JSON line per issue, in input order',
-                                epilog='example: tagparrot tag --model my-tagger --data new-issues.csv')
-    p.add_argument('--model', required=True, help='a folder written by tagparrot train')
+    "Tag issues from a file or a repository with a saved tagger: one JSON line per issue, in input order"
+    p = cli_parser('tagparrot tag', tag_cli.__doc__, 'tagparrot tag --model my-tagger --data new-issues.csv\n  tagparrot tag --model my-tagger --repo owner/name --since 2026-01-01')
+    p.add_argument('--model', required=True, help='a folder written by tagparrot train (required)')
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet); labels, if any, are ignored')
-    src.add_argument('--repo', help='owner/name: tag the repository\'s issues through the GitHub API (read-only)')
+    src.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet); labels, if any, are ignored (this or --repo)')
+    src.add_argument('--repo', help='owner/name: tag the repository\'s issues through the GitHub API, read-only (this or --data)')
     p.add_argument('--columns', help='field=column pairs for other column names (default: none)')
     p.add_argument('--state', default='open', choices=['open', 'closed', 'all'], help='with --repo: which issues (default: open)')
     p.add_argument('--since', help='with --repo: only issues updated at or after this ISO 8601 date (default: all)')

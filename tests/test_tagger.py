@@ -122,3 +122,24 @@ def test_encoder_method_round_trip(tmp_path):
     loaded = load_tagger(t.save(tmp_path/'enc'))
     texts = list(issues(6, seed=3).title)
     assert np.allclose(loaded.predict_proba(texts), t.predict_proba(texts)) and loaded.predict(texts) == t.predict(texts)
+
+
+@pytest.mark.parametrize('method, settings', [
+    ('uda', {'train_encoder': True, 'steps': 3}),  # the trained-encoder path: a sentence-transformers folder
+    ('ust', {'steps': 3}),
+    ('contrastive', {}),
+])
+def test_semi_method_round_trip(method, settings, tmp_path):
+    "UDA, UST and Contrastive save their weights in their libraries' formats and score identically after loading"
+    from tagparrot.tagger import load_tagger, train_tagger
+    t = train_tagger(issues(24), method=method, settings={'preset': 'quick', **settings})
+    folder = t.save(tmp_path/method)
+    files = set(t.manifest['files'])
+    assert 'method/state.joblib' in files and not any(f.endswith(('.pkl', '.pt')) for f in files)
+    assert ('method/heads.joblib' in files and 'method/encoder/model.safetensors' in files if method == 'contrastive'
+            else 'method/head.safetensors' in files)
+    if method == 'uda': assert any(f.startswith('method/encoder/') and f.endswith('.safetensors') for f in files)
+    loaded = load_tagger(folder)
+    texts = [f"{x}\n\n{b}" for x, b in zip(issues(6, seed=3).title, issues(6, seed=3).body)]
+    assert np.array_equal(loaded.predict_proba(texts), t.predict_proba(texts))
+    assert loaded.predict(texts) == t.predict(texts)
