@@ -125,4 +125,4 @@ def test_readme_papermill_command_works_on_a_fresh_clone(tmp_path):
     out = tmp_path/shlex.split(cmd.split('&&', 1)[1])[2]
     assert out.exists() and any(c.get('outputs') for c in json.loads(out.read_text())['cells'] if c['cell_type'] == 'code')
     rows = pd.read_csv(results)
-    assert sorted(set(rows.train_size)) == [8, 256] and set(rows.seed) == {0}, rows
+    assert sorted(set(rows.target_size.astype(str)), key=int) == ['8', '256'] and set(rows.seed) == {0}, rows
