@@ -285,7 +285,7 @@ def summarize(df: pd.DataFrame, split: str = 'test', rule: str | None = 'tuned')
     df = df.drop_duplicates(RESULT_KEY, keep='last')  # a cell re-run after a kill may have written its row twice
     keys = ['method', 'target_size'] + ([] if rule else ['rule'])
     g = df.groupby(keys)
-    out = g[['micro_f1', 'macro_f1']].mean().join(g[['micro_f1', 'macro_f1']].std(ddof=0).fillna(0), rsuffix='_std')
+    out = g[['micro_f1', 'macro_f1']].mean().join(g[['micro_f1', 'macro_f1']].std(ddof=0).fillna(0).add_suffix('_std'))
     out = out.join(g.train_size.mean().rename('train_size')).join(g.size().rename('seeds')).reset_index()
     return out.sort_values(keys, key=lambda c: c.map(_size_order) if c.name == 'target_size' else c, ignore_index=True)
 
