@@ -4,7 +4,7 @@ import argparse, re
 from pathlib import Path
 
 from tagparrot.evaluation import read_results, summarize
-from tagparrot.study import data_fingerprints, results_table, winners
+from tagparrot.study import default_data_rows, results_table, winners
 
 START, END = '<!-- results:start -->', '<!-- results:end -->'
 
@@ -29,9 +29,7 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument('--results'); p.add_argument('--readme', default=str(Path(__file__).resolve().parents[1]/'README.md'))
     a = p.parse_args()
-    df = read_results(a.results)
-    if len(df):  # the default data's rows: the splits each seed draws from the shared issues file
-        df = df[(df.split == 'test') & df.data.astype(str).isin(data_fingerprints(sorted(set(df.seed.astype(int)))).values())]
+    df = default_data_rows(read_results(a.results))
     readme = Path(a.readme)
     text = readme.read_text()
     block = f"{START}\n{markdown(df) if len(df) else 'No results yet.'}\n{END}"

@@ -20,9 +20,9 @@ from .evaluation import METHODS, _locked, data_fingerprint, default_results_path
 
 # %% auto #0
 __all__ = ['NOTEBOOKS', 'PRESETS', 'REFERENCE_METHODS', 'BEYOND_METHODS', 'BASELINES', 'Cell', 'method_available', 'plan_grid',
-           'cell_done', 'kernel_name', 'cell_parameters', 'run_cell', 'plot_study', 'data_fingerprints', 'run_study',
-           'study_cli', 'results_table', 'winners', 'rule_gain', 'cost_table', 'goal_check', 'per_label_table',
-           'plot_per_label', 'method_gap', 'findings_table']
+           'cell_done', 'kernel_name', 'cell_parameters', 'run_cell', 'plot_study', 'data_fingerprints',
+           'default_data_rows', 'run_study', 'study_cli', 'results_table', 'winners', 'rule_gain', 'cost_table',
+           'goal_check', 'per_label_table', 'plot_per_label', 'method_gap', 'findings_table']
 
 # %% ../nbs/10_study.ipynb #7d6c5c0f
 NOTEBOOKS = {m: spec.notebook for m, spec in METHODS.items()}  # read from the registry, never kept twice
@@ -122,6 +122,11 @@ def plot_study(df: pd.DataFrame, path=None, split: str = 'test', rule: str = 'tu
 def data_fingerprints(seeds, data=None, labels='hf-datasets') -> dict:
     "Seed -> fingerprint of the splits that seed draws from `data` (what resume compares rows against)"
     return {s: data_fingerprint(load_issue_splits(data, labels, seed=s)) for s in seeds}
+
+def default_data_rows(df: pd.DataFrame, split: str = 'test') -> pd.DataFrame:
+    "The `split` rows of the default data: those whose fingerprint is that of the splits their seed draws from the shared file"
+    if not len(df): return df
+    return df[(df.split == split) & df.data.astype(str).isin(data_fingerprints(sorted(set(df.seed.astype(int)))).values())]
 
 def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, checkpoints=(None,), jobs=None,
               force=False, data=None, labels='hf-datasets', timeout=None, executor='local', address=None) -> dict:
