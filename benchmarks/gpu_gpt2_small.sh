@@ -11,6 +11,7 @@
 # what is measured is the training step, fed through the real ConstantLengthDataset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"  # bench_constant_length.py imports tagparrot from this checkout
 PY=${PYTHON:-python}
 STEPS=${1:-300}; BATCH=${2:-32}; WORKERS=${3:-8}
 WORK=${WORK:-$(mktemp -d /tmp/gpt2-small-bench.XXXX)}
