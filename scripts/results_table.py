@@ -11,7 +11,8 @@ START, END = '<!-- results:start -->', '<!-- results:end -->'
 
 def markdown(df, rule='tuned') -> str:
     s = summarize(df, rule=rule)
-    seeds = f"{int(s.seeds.min())}–{int(s.seeds.max())}" if len(s) else '0'
+    lo, hi = (int(s.seeds.min()), int(s.seeds.max())) if len(s) else (0, 0)
+    seeds = str(lo) if lo == hi else f"{lo}–{hi}"
     parts = [f"Test-split F1 under the **{rule}** rule (per-label cuts fitted on the validation split, the same rule "
              f"for every method), mean ± std over seeds ({seeds} seeds per cell), from `results/results.csv` "
              f"({len(df[df.rule == rule])} rows of the default data); column headers give the target size and, in "

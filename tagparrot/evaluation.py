@@ -197,14 +197,20 @@ def read_results(path=None) -> pd.DataFrame:
     if not path.exists(): return pd.DataFrame(columns=RESULT_COLUMNS)
     return pd.read_csv(path, keep_default_na=False, dtype={'notes': str, 'git_commit': str, 'checkpoint': str, 'target_size': str, 'data': str})
 
+def _row_ids(df: pd.DataFrame) -> pd.Series:
+    "One string per row: its key and its settings (an ablation's variants share a key but not their settings)"
+    return df[RESULT_KEY + ['params']].astype(str).agg('\x1f'.join, axis=1) if len(df) else pd.Series([], dtype=str)
+
 def append_results(rows: list[dict], path=None) -> Path:
-    "Append rows atomically under a lock; earlier rows are never lost"
+    "Append rows atomically under a lock; earlier rows are never lost, and a row already there (same key and settings) is not added twice"
     path = Path(path or default_results_path())
     new = pd.DataFrame(rows)
     missing = set(RESULT_COLUMNS) - set(new.columns)
     if missing: raise TagparrotError(f"results rows lack the column(s) {sorted(missing)}")
     with _locked(path):
-        table = pd.concat([read_results(path), new[RESULT_COLUMNS]], ignore_index=True)
+        old = read_results(path)
+        new = new[~_row_ids(new).isin(set(_row_ids(old)))]  # two runs of the same cell write it once
+        table = pd.concat([old, new[RESULT_COLUMNS]], ignore_index=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.results-', suffix='.csv')
         with os.fdopen(fd, 'w') as f:
             table.to_csv(f, index=False); f.flush(); os.fsync(f.fileno())
