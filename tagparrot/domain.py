@@ -239,10 +239,10 @@ class FineTuneDA(FineTune):
         self.checkpoint = f'{self.base}+issues-mlm-{preset}' + (f'-{texts_fingerprint([json.dumps(mlm, sort_keys=True)])}' if mlm else '')
 
     def fit(self, train, valid=None, unsup=None):
-        if unsup is None or not len(unsup): raise TagparrotError('finetune-da needs the unlabeled issues (unsup) to adapt the encoder')
-        self.adapted = adapted_checkpoint(unsup['text'], self.params['preset'], checkpoint=self.base,
+        own = unsup is None or not len(unsup)  # data with every issue labeled: the training texts are the domain
+        self.adapted = adapted_checkpoint((train if own else unsup)['text'], self.params['preset'], checkpoint=self.base,
                                           models_dir=self.models_dir, progress=self.progress, **self.mlm)
         self.ck = resolve_checkpoint(str(self.adapted))
         super().fit(train, valid)
-        self.notes += f' adapted={self.adapted.name}'
+        self.notes += f" adapted={self.adapted.name}" + (' (on the training issues: no unlabeled ones)' if own else '')
         return self

@@ -213,6 +213,29 @@ class FineTune(TaggingMethod):
         if not len(texts): return np.zeros((0, len(self.labels)), dtype=np.float32)
         return self._scores(encode_texts(self.tok, texts, self.budget['max_length']))
 
+    def save_state(self, folder) -> list[str]:
+        "Write the fitted model: encoder and tokenizer by `save_pretrained`, the head as safetensors, the log by joblib"
+        import joblib
+        from safetensors.torch import save_file
+        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+        self.model.encoder.save_pretrained(folder/'encoder'); self.tok.save_pretrained(folder/'encoder')
+        save_file({k: v.detach().cpu().contiguous() for k, v in self.model.head.state_dict().items()}, folder/'head.safetensors')
+        joblib.dump({'history': self.history, 'notes': self.notes}, folder/'state.joblib')
+        return sorted(str(f.relative_to(folder)) for f in folder.rglob('*') if f.is_file())
+
+    def load_state(self, folder):
+        "Restore what `save_state` wrote into this fresh instance (same labels and settings)"
+        import joblib
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer
+        folder = Path(folder)
+        self.tok = AutoTokenizer.from_pretrained(folder/'encoder')
+        self.model = PooledTagger(str(folder/'encoder'), len(self.labels), self.budget['pooling']).to(self.device)
+        self.model.head.load_state_dict(load_file(folder/'head.safetensors'))
+        vars(self).update(joblib.load(folder/'state.joblib'))
+        return self
+
+
 # %% ../nbs/07_finetune.ipynb #a25d99b7
 def validation_rows(method, splits, seed: int, sizes=None, settings: dict | None = None, done=()) -> list[dict]:
     "Fit `method` (a class of this face) on each slice of `splits`; its scores on the validation split (`crossfit_f1`)"

@@ -143,3 +143,28 @@ def test_semi_method_round_trip(method, settings, tmp_path):
     texts = [f"{x}\n\n{b}" for x, b in zip(issues(6, seed=3).title, issues(6, seed=3).body)]
     assert np.array_equal(loaded.predict_proba(texts), t.predict_proba(texts))
     assert loaded.predict(texts) == t.predict(texts)
+
+
+@pytest.fixture(scope='module')
+def toy_nli(tmp_path_factory):
+    "A tiny NLI cross-encoder trained here: no NLI checkpoint can be had offline"
+    from tagparrot.zeroshot import toy_nli_model
+    return str(toy_nli_model(tmp_path_factory.mktemp('nli')))
+
+
+@pytest.mark.parametrize('method', ['naive-bayes-aug', 'embedding-knn', 'finetune', 'finetune-da', 'zero-shot-nli'])
+def test_every_other_method_round_trip(method, toy_nli, tmp_path):
+    "The remaining registered methods save, load and score identically; finetune-da adapts on the training issues when none is unlabeled"
+    from tagparrot.tagger import load_tagger, train_tagger
+    settings = {'preset': 'quick', **{'embedding-knn': {'cache_dir': str(tmp_path/'emb')}, 'zero-shot-nli': {'checkpoint': toy_nli},
+                                      'finetune-da': {'models_dir': str(tmp_path/'models')}}.get(method, {})}
+    t = train_tagger(issues(24), method=method, settings=settings)
+    t.save(tmp_path/method)
+    files = set(t.manifest['files'])
+    assert not any(f.endswith(('.pkl', '.pt')) for f in files)
+    if method.startswith('finetune'): assert {'method/head.safetensors', 'method/encoder/model.safetensors'} <= files
+    if method == 'finetune-da': assert 'on the training issues' in t.method.notes
+    loaded = load_tagger(tmp_path/method)
+    texts = [f"{x}\n\n{b}" for x, b in zip(issues(6, seed=3).title, issues(6, seed=3).body)]
+    assert np.array_equal(loaded.predict_proba(texts), t.predict_proba(texts))
+    assert loaded.predict(texts) == t.predict(texts)
