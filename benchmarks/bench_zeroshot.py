@@ -4,6 +4,6 @@ Usage: python benchmarks/bench_zeroshot.py [--texts N] [--chars N] [--threads N]
 The last line is `ratio=<speed-up> equal=<true|false>`.
 """
 import sys
-from tagparrot.zeroshot import bench_cli
+from tagparrot.zeroshot_bench import bench_cli
 
 if __name__ == '__main__': sys.exit(bench_cli(sys.argv[1:]))

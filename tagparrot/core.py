@@ -167,7 +167,7 @@ COMMANDS = {
     'beyond-text': 'tagparrot.beyond:beyond_text_cli',
 }
 BENCHES = {
-    'zero-shot': 'tagparrot.zeroshot:bench_cli',
+    'zero-shot': 'tagparrot.zeroshot_bench:bench_cli',
     'knn-grid': 'tagparrot.knn:bench_cli',
     'attention': 'tagparrot.scaling:attention_bench_cli',
     'tokenizer-train': 'tagparrot.codetok:bench_cli',

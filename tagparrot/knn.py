@@ -4,11 +4,11 @@
 
 # %% ../nbs/06_knn.ipynb #edbc86c3
 from __future__ import annotations
-import argparse, time
+import time
 
 import numpy as np
 
-from .core import TagparrotError, preset_budget, registry_preset, resolve_checkpoint
+from .core import cli_parser, TagparrotError, preset_budget, registry_preset, resolve_checkpoint
 from .encoders import embedding_cache, mean_pooled_embeddings
 from .evaluation import TaggingMethod, f1_scores
 
@@ -136,7 +136,7 @@ def knn_grid_benchmark(k_max: int = 17, threads: int = 1, **problem) -> dict:
 
 def bench_cli(argv=None) -> int:
     "`tagparrot bench knn-grid [--k-max N] [--threads N]`: the (k, m) grid from one search vs one search per cell"
-    p = argparse.ArgumentParser('tagparrot bench knn-grid', description=knn_grid_benchmark.__doc__)
+    p = cli_parser('tagparrot bench knn-grid', knn_grid_benchmark.__doc__, 'tagparrot bench knn-grid --k-max 17 --threads 2')
     p.add_argument('--k-max', type=int, default=17, help='largest k (default 17)')
     p.add_argument('--threads', type=int, default=1, help='FAISS threads for both (default 1)')
     a = p.parse_args(argv)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_zeroshot.ipynb #be5f6eb6
 from __future__ import annotations
-import argparse, functools, inspect, time
+import functools, inspect
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +14,8 @@ from .encoders import Embedder, text_hash
 from .evaluation import TaggingMethod
 
 # %% auto #0
-__all__ = ['BUDGETS', 'TOY_TOPICS', 'LABEL_DESCRIPTIONS', 'ZeroShotBase', 'entailment_id', 'NLIScorer', 'toy_nli_model',
-           'nli_scorer', 'ZeroShotNLI', 'label_descriptions', 'cosine_score', 'ZeroShotEmbed', 'bench_texts',
-           'bench_nli_model', 'encoder_forward_flops', 'matmul_flops_per_s', 'zero_shot_benchmark', 'bench_cli',
-           'nli_available']
+__all__ = ['BUDGETS', 'LABEL_DESCRIPTIONS', 'ZeroShotBase', 'entailment_id', 'NLIScorer', 'nli_scorer', 'ZeroShotNLI',
+           'label_descriptions', 'cosine_score', 'ZeroShotEmbed', 'nli_available']
 
 # %% ../nbs/04_zeroshot.ipynb #876f557e
 BUDGETS = {
@@ -96,37 +94,6 @@ class NLIScorer:
         todo = {k: (t, k[1], k) for t, row in zip(texts, keys) for k in row if k not in self.cache}
         if todo: self._score(list(todo.values()))
         return np.array([[self.cache[k] for k in row] for row in keys], dtype=np.float32).reshape(len(texts), len(labels))
-
-# %% ../nbs/04_zeroshot.ipynb #40e4b114
-TOY_TOPICS = {'bug': 'error crash traceback exception fails broken segfault wrong',
-              'documentation': 'docs typo readme docstring tutorial guide example page',
-              'enhancement': 'feature support add option improve allow new parameter'}
-
-def toy_nli_model(out_dir, steps: int = 20, seed: int = 0, max_length: int = 64) -> Path:
-    "Train a tiny NLI-style cross-encoder on a synthetic entailment task and save it (model + tokenizer) to `out_dir`"
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-    set_seed(seed)
-    tok = AutoTokenizer.from_pretrained(resolve_checkpoint('encoder').path)
-    tok.model_max_length = max_length
-    names = {0: 'contradiction', 1: 'neutral', 2: 'entailment'}
-    model = BertForSequenceClassification(BertConfig(
-        vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-        max_position_embeddings=max_length, initializer_range=0.3, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-        num_labels=3, id2label=names, label2id={v: k for k, v in names.items()}))
-    rng, topics = np.random.default_rng(seed), list(TOY_TOPICS)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for _ in range(steps):
-        prem, hyp, y = [], [], []
-        for _ in range(32):
-            topic = rng.choice(topics)
-            label = topic if rng.random() < 0.5 else rng.choice([t for t in topics if t != topic])
-            prem.append(' '.join(rng.choice(TOY_TOPICS[topic].split(), size=rng.integers(3, 9))))
-            hyp.append(f'This example is {label}.'); y.append(2 if label == topic else 0)
-        batch = tok(prem, hyp, padding=True, truncation='only_first', return_tensors='pt')
-        model(**batch, labels=torch.tensor(y)).loss.backward(); opt.step(); opt.zero_grad()
-    model.save_pretrained(out_dir); tok.save_pretrained(out_dir)
-    return Path(out_dir)
 
 # %% ../nbs/04_zeroshot.ipynb #52bafc83
 @functools.lru_cache(maxsize=4)
@@ -220,88 +187,6 @@ class ZeroShotEmbed(ZeroShotBase):
         if self.params['aggregate'] == 'max': return np.stack([(X @ P.T).max(1) for P in per_label], 1)
         C = np.stack([P.mean(0) / np.linalg.norm(P.mean(0)) for P in per_label])
         return X @ C.T
-
-# %% ../nbs/04_zeroshot.ipynb #89d27bef
-def bench_texts(n: int, max_chars: int) -> tuple[list[str], list[str]]:
-    "The first `n` labeled issues of the default file, cut to `max_chars` characters, and the label list"
-    from tagparrot.data import get_label_map, issues_frame, label_names, read_issues
-    lmap = get_label_map('hf-datasets')
-    df = issues_frame(read_issues(), lmap)
-    return [t[:max_chars] for t in df[df.split == 'labeled'].text[:n]], label_names(lmap)
-
-def bench_nli_model(seed: int = 0):
-    "The packaged encoder with a fresh, seeded 3-way NLI head (model, tokenizer): real cost, meaningless scores"
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    names = {0: 'contradiction', 1: 'neutral', 2: 'entailment'}
-    path = resolve_checkpoint('encoder').path
-    set_seed(seed)
-    with hf_log_level(40): model = AutoModelForSequenceClassification.from_pretrained(
-        path, num_labels=3, id2label=names, label2id={v: k for k, v in names.items()})
-    return model.eval(), AutoTokenizer.from_pretrained(path)
-
-# %% ../nbs/04_zeroshot.ipynb #eeeb562d
-def encoder_forward_flops(model, n_tokens: int) -> float:
-    "Forward FLOPs of the encoder layers on one sequence: 2 per weight per token, plus attention scores and mixing"
-    import torch
-    body, c = getattr(model.base_model, 'encoder', model.base_model), model.config
-    dense = sum(m.weight.numel() for m in body.modules() if isinstance(m, torch.nn.Linear))
-    return 2 * n_tokens * dense + 4 * c.num_hidden_layers * n_tokens**2 * c.hidden_size
-
-def matmul_flops_per_s(threads: int, n: int = 2048, reps: int = 5) -> float:
-    "FLOP/s of a large fp32 matrix product on `threads` threads: the most these cores do in fp32"
-    import torch
-    torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n); a @ b
-    t0 = time.perf_counter()
-    for _ in range(reps): a @ b
-    return 2 * n**3 * reps / (time.perf_counter() - t0)
-
-def zero_shot_benchmark(n_texts: int = 4, max_chars: int = 400, threads: int = 1, batch_size: int = 32) -> dict:
-    "Time the zero-shot pipeline and `NLIScorer` on the same texts and model; compare their scores"
-    import torch
-    from transformers import pipeline
-    torch.set_num_threads(threads)
-    texts, labels = bench_texts(n_texts, max_chars)
-    model, tok = bench_nli_model()
-    pipe = pipeline('zero-shot-classification', model=model, tokenizer=tok, device='cpu')
-    pipe(texts[0][:50], labels[:1]); NLIScorer(model, tok, device='cpu')(['warm-up'], labels[:1])  # one-off start-up costs
-    t0 = time.perf_counter()
-    outs = [pipe(t, labels, multi_label=True) for t in texts]
-    t_pipe = time.perf_counter() - t0
-    ref = np.array([[dict(zip(o['labels'], o['scores']))[l] for l in labels] for o in outs])
-    scorer = NLIScorer(model, tok, batch_size=batch_size, device='cpu')  # the pipeline's device: a CPU benchmark
-    t0 = time.perf_counter(); fast = scorer(texts, labels); t_fast = time.perf_counter() - t0
-    t0 = time.perf_counter(); scorer(texts, labels); t_cached = time.perf_counter() - t0
-    diff = float(np.abs(fast - ref).max())
-    with torch.autocast('cpu', dtype=torch.bfloat16):  # the one way past the fp32 bound: is it exact enough?
-        t0 = time.perf_counter(); low = NLIScorer(model, tok, batch_size=batch_size, device='cpu')(texts, labels); t_bf16 = time.perf_counter() - t0
-    pairs = scorer._encode([t for t in texts for _ in labels], [scorer.template.format(l) for _ in texts for l in labels])
-    flops = sum(encoder_forward_flops(model, len(p['input_ids'])) for p in pairs)
-    peak = matmul_flops_per_s(threads)
-    return {'pairs': len(texts) * len(labels), 'threads': threads, 'pipeline_s': t_pipe, 'fast_s': t_fast,
-            'cached_s': t_cached, 'ratio': t_pipe / t_fast, 'cached_ratio': t_pipe / max(t_cached, 1e-9),
-            'max_abs_diff': diff, 'equal': diff < 1e-4, 'pipeline_flops_per_s': flops / t_pipe,
-            'peak_flops_per_s': peak, 'ceiling': t_pipe / (flops / peak), 'bf16_ratio': t_pipe / t_bf16,
-            'bf16_max_abs_diff': float(np.abs(low - ref).max())}
-
-def bench_cli(argv=None) -> int:
-    "`tagparrot bench zero-shot [--texts N] [--chars N] [--threads N]`: fast NLI scorer vs the pipeline"
-    p = argparse.ArgumentParser('tagparrot bench zero-shot', description=zero_shot_benchmark.__doc__)
-    p.add_argument('--texts', type=int, default=4, help='issues in the sample (default 4)')
-    p.add_argument('--chars', type=int, default=400, help='characters kept per issue (default 400)')
-    p.add_argument('--threads', type=int, default=1, help='torch threads for both (default 1)')
-    p.add_argument('--batch-size', type=int, default=32, help='pairs per batch of the fast scorer')
-    a = p.parse_args(argv)
-    r = zero_shot_benchmark(a.texts, a.chars, a.threads, a.batch_size)
-    print(f"{r['pairs']} (text, label) pairs, {r['threads']} threads: pipeline {r['pipeline_s']:.2f} s, "
-          f"fast scorer {r['fast_s']:.2f} s, cached {r['cached_s']:.4f} s (x{r['cached_ratio']:.0f}); "
-          f"max |diff| {r['max_abs_diff']:.2e}")
-    print(f"pipeline at {r['pipeline_flops_per_s']/1e9:.0f} GFLOP/s of encoder work; one large fp32 matmul on "
-          f"{r['threads']} thread(s): {r['peak_flops_per_s']/1e9:.0f} GFLOP/s, so no exact fp32 scorer can beat "
-          f"the pipeline by more than {r['ceiling']:.1f}x here")
-    print(f"bf16 autocast scorer (not exact): x{r['bf16_ratio']:.2f}, max |diff| {r['bf16_max_abs_diff']:.2e}")
-    print(f"ratio={r['ratio']:.2f} equal={str(r['equal']).lower()}")
-    return 0
 
 # %% ../nbs/04_zeroshot.ipynb #f1825229
 def nli_available(checkpoint: str | None = None, preset: str = 'default') -> bool:

@@ -148,7 +148,7 @@ def test_semi_method_round_trip(method, settings, tmp_path):
 @pytest.fixture(scope='module')
 def toy_nli(tmp_path_factory):
     "A tiny NLI cross-encoder trained here: no NLI checkpoint can be had offline"
-    from tagparrot.zeroshot import toy_nli_model
+    from tagparrot.zeroshot_bench import toy_nli_model
     return str(toy_nli_model(tmp_path_factory.mktemp('nli')))
 
 

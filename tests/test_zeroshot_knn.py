@@ -12,7 +12,7 @@ from datasets import Dataset
 from tagparrot.core import TagparrotError, main
 from tagparrot.data import load_issue_splits
 from tagparrot.evaluation import DecisionRule, evaluate_slices, get_method, read_results
-from tagparrot import knn, zeroshot
+from tagparrot import knn, zeroshot, zeroshot_bench
 
 torch.set_num_threads(1)
 LABELS = ['bug', 'dataset request', 'documentation']
@@ -81,7 +81,7 @@ def test_long_and_whitespace_texts(toy, cache, tmp_path):
     assert knn.EmbeddingKNN(LABELS, preset='quick', cache_dir=cache).fit(toy, toy).predict_proba(texts).shape == (3, 3)
     assert zeroshot.ZeroShotEmbed(LABELS, preset='quick', cache_dir=cache).fit(None, toy).predict_proba(texts).shape == (3, 3)
     from transformers import pipeline
-    d = zeroshot.toy_nli_model(tmp_path/'nli', steps=5)
+    d = zeroshot_bench.toy_nli_model(tmp_path/'nli', steps=5)
     assert zeroshot.NLIScorer(d)(texts, LABELS).shape == (3, 3)
     texts = texts[:2]  # the pipeline itself refuses an empty string ("at least one sequence")
     fast = zeroshot.NLIScorer(d)(texts, LABELS)
@@ -123,7 +123,7 @@ def _last_line(fn, argv):
 
 def test_bench_functions_last_line():
     assert LAST_LINE.fullmatch(line := _last_line(knn.bench_cli, ['--k-max', '9'])) and line.endswith('equal=true')
-    assert LAST_LINE.fullmatch(line := _last_line(zeroshot.bench_cli, ['--texts', '1', '--chars', '80', '--threads', '1']))
+    assert LAST_LINE.fullmatch(line := _last_line(zeroshot_bench.bench_cli, ['--texts', '1', '--chars', '80', '--threads', '1']))
     assert line.endswith('equal=true')
 
 
