@@ -16,7 +16,7 @@ from .baseline import NaiveBayes
 
 # %% auto #0
 __all__ = ['OPS', 'BUDGETS', 'wordnet_dir', 'make_augmenter', 'preserved_rng', 'augment_texts', 'ranking_score', 'NaiveBayesAug',
-           'validation_halves', 'op_effects', 'op_gains', 'plot_op_gains']
+           'op_effects', 'op_gains', 'plot_op_gains']
 
 # %% ../nbs/05_augment.ipynb #848fface
 OPS = ('swap', 'delete', 'insert', 'synonym', 'contextual', 'back-translation')
@@ -260,17 +260,12 @@ class NaiveBayesAug(TaggingMethod):
         return self.model.predict_proba(texts)
 
 # %% ../nbs/05_augment.ipynb #26a148e5
-def validation_halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    "Two disjoint random halves of `n` validation issues: one to fit a decision rule on, one to score it on"
-    order = np.random.default_rng(seed).permutation(n)
-    return np.sort(order[:n // 2]), np.sort(order[n // 2:])
-
 def op_effects(splits, ops, seed: int = 0, sizes=None, path=None, progress: bool = True, **params) -> 'pd.DataFrame':
     "Validation-half F1 (both rules) of `NaiveBayesAug` with each operation alone, per slice; rows appended to `path`"
     import pandas as pd
     from tqdm.auto import tqdm
     from tagparrot.evaluation import (RESULT_COLUMNS, append_results, data_fingerprint, decision_rule, f1_scores,
-                                      git_commit, read_results, result_row)
+                                      git_commit, read_results, result_row, validation_halves)
     path = Path(path or project_path('results', 'augment_ops.csv'))
     old = read_results(path)
     done = set(zip(old.notes.str.extract(r'op=(\S+)')[0], old.target_size.astype(str), old.seed.astype(str))) if len(old) else set()

@@ -18,9 +18,9 @@ from .data import TRAIN_SIZES
 
 # %% auto #0
 __all__ = ['RULE_KINDS', 'METHODS', 'RESULT_COLUMNS', 'RESULT_KEY', 'f1_scores', 'TaggingMethod', 'best_label_cut', 'top_k',
-           'DecisionRule', 'MethodSpec', 'method_spec', 'get_method', 'decision_rule', 'default_results_path',
-           'read_results', 'append_results', 'git_commit', 'data_fingerprint', 'done_keys', 'target_name', 'result_row',
-           'evaluate_slices', 'summarize', 'reference_scores', 'plot_metrics']
+           'DecisionRule', 'MethodSpec', 'method_spec', 'get_method', 'decision_rule', 'validation_halves',
+           'default_results_path', 'read_results', 'append_results', 'git_commit', 'data_fingerprint', 'done_keys',
+           'target_name', 'result_row', 'evaluate_slices', 'summarize', 'reference_scores', 'plot_metrics']
 
 # %% ../nbs/02_evaluation.ipynb #a828ecf0
 def f1_scores(y_true, y_pred, labels: list[str]) -> dict:
@@ -175,6 +175,12 @@ def decision_rule(rule: str, method: str, fallback: str | None = None) -> Decisi
     if rule == 'reference': return DecisionRule(method_spec(method).reference, fallback=fallback)
     if rule == 'tuned': return DecisionRule('per-label', fallback=fallback)
     raise TagparrotError(f"unknown rule '{rule}' (reference or tuned)")
+
+# %% ../nbs/02_evaluation.ipynb #6d3fd549
+def validation_halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    "Two disjoint random halves of `n` validation issues: one to fit a decision rule on, one to score it on"
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[:n // 2]), np.sort(order[n // 2:])
 
 # %% ../nbs/02_evaluation.ipynb #b7c192f4
 RESULT_COLUMNS = ['method', 'checkpoint', 'rule', 'decision', 'train_size', 'target_size', 'slice_index', 'seed', 'split',

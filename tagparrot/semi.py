@@ -403,7 +403,7 @@ def compare_setfit(splits, seed: int = 0, sizes=(8,), preset: str = 'default', p
     from datasets import Dataset
     from setfit import SetFitModel, Trainer, TrainingArguments
     from tagparrot.core import set_seed
-    from tagparrot.augment import validation_halves
+    from tagparrot.evaluation import validation_halves
     from tagparrot.evaluation import DecisionRule, f1_scores
     b, rows = BUDGETS[preset]['contrastive'], []
     valid, Yv = list(splits.ds['valid']['text']), np.array(splits.ds['valid']['label_ids'])
@@ -442,7 +442,7 @@ def ablation_splits(splits, seed: int = 0):
     "A copy of `splits` whose `valid` is one half of the validation split and whose `valid-half` is the other: design choices are scored without test"
     import dataclasses
     from datasets import DatasetDict
-    from tagparrot.augment import validation_halves
+    from tagparrot.evaluation import validation_halves
     fit_i, score_i = validation_halves(len(splits.ds['valid']), seed)
     ds = DatasetDict(splits.ds | {'valid': splits.ds['valid'].select(fit_i), 'valid-half': splits.ds['valid'].select(score_i)})
     return dataclasses.replace(splits, ds=ds)
