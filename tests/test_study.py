@@ -70,3 +70,17 @@ def test_readme_table_is_generated_from_the_csv(tmp_path):
     assert 'old' not in text and text.endswith('tail\n')
     assert '| contrastive | 0.300 ± 0.000' in text and '0.200 ± 0.000' in text and '0.990' not in text
     assert 'tuned' in text and '8 (7)' in text
+
+
+def test_cells_without_a_kernel_write_the_notebooks_rows(tmp_path):
+    "scripts/run_cells.py: the rows the notebook would write (same settings), resumable, a typo refused"
+    cmd = [sys.executable, str(ROOT/'scripts'/'run_cells.py'), '--preset', 'quick', '--methods', 'naive-bayes',
+           '--seeds', '0', '--sizes', '8', '32', '--results', str(tmp_path/'r.csv'), '--logs', str(tmp_path/'logs')]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = pd.read_csv(tmp_path/'r.csv', dtype={'target_size': str})
+    assert sorted(rows.target_size) == ['32', '32', '8', '8'] and set(rows.rule) == {'reference', 'tuned'}
+    assert subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600).returncode == 0
+    assert len(pd.read_csv(tmp_path/'r.csv')) == 4  # a second run finds every row done
+    bad = subprocess.run(cmd[:4] + ['--methods', 'naive-bayes-agu'], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert bad.returncode == 2 and 'naive-bayes-agu' in bad.stderr
