@@ -126,7 +126,7 @@ def main():
         if len(a.notebooks) != 1: sys.exit("--from-run takes exactly one notebook")
         print(f"{a.notebooks[0]}: {graft(a.notebooks[0].resolve(), a.from_run)} cells with outputs from {a.from_run}")
         return
-    paths = [q.resolve() for q in a.notebooks] or [NBS/'index.ipynb', *sorted(NBS.glob('[0-9][0-9]_*.ipynb'))]
+    paths = [q.resolve() for q in a.notebooks] or [NBS/'index.ipynb', *sorted(NBS.glob('[0-9][0-9]*_*.ipynb'))]
     flags = set(get_config().get('tst_flags', '').split())
     os.environ.update(IN_TEST='1', TQDM_DISABLE='1', HF_DATASETS_DISABLE_PROGRESS_BARS='1', HF_HUB_DISABLE_PROGRESS_BARS='1')
     os.environ.pop('MPLBACKEND', None)   # the kernel's inline backend stores figures as PNG outputs
