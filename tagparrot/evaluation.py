@@ -240,9 +240,9 @@ def data_fingerprint(splits) -> str:
     return h.hexdigest()[:12]
 
 def done_keys(path=None) -> set:
-    "Keys (method, checkpoint, rule, target_size, seed, split, data) of rows already in the results table"
+    "Keys (method, checkpoint, rule, target_size, seed, split, data) and settings (JSON) of rows already in the results table"
     df = read_results(path)
-    return {tuple(str(v) for v in r) for r in df[RESULT_KEY].itertuples(index=False)}
+    return {tuple(str(v) for v in r) for r in df[RESULT_KEY + ['params']].itertuples(index=False)}
 
 # %% ../nbs/02_evaluation.ipynb #bcd9b8b0
 def target_name(splits, i: int) -> str:
@@ -263,13 +263,14 @@ def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict
     "Fit `method` once per training slice (`sizes`: targets or 'full'), append one row per rule scored on `split`; returns the new rows"
     from tqdm.auto import tqdm
     params, sizes = params or {}, sizes or splits.slice_sizes
+    settings = json.dumps(params, sort_keys=True, default=str)  # a row is done only for the same settings
     done, commit, data, rows = set() if force else done_keys(results), git_commit(), data_fingerprint(splits), []
     valid, scored = splits.ds['valid'], splits.ds[split]
     for size in tqdm(sizes, desc=method, unit='slice'):
         i = splits.slice_index(size)
         set_seed(seed)
         m = get_method(method, splits.labels, **params)
-        todo = [r for r in rules if (method, str(m.checkpoint), r, target_name(splits, i), str(seed), split, data) not in done]
+        todo = [r for r in rules if (method, str(m.checkpoint), r, target_name(splits, i), str(seed), split, data, settings) not in done]
         if not todo: continue
         t0, train = time.perf_counter(), splits.ds['train'].select(splits.slices[i])
         m.fit(train, valid, splits.ds['unsup'])
