@@ -43,10 +43,13 @@ def adapt_once(preset, checkpoint, data, labels):
     print('adapted encoder:', adapted_checkpoint(splits.ds['unsup']['text'], preset, checkpoint=checkpoint), flush=True)
 
 
+def forwarded(args) -> list[str]:
+    "The preset and the data options every child process gets"
+    return ['--preset', args.preset] + sum(([f'--{f}', getattr(args, f)] for f in ('checkpoint', 'data', 'labels') if getattr(args, f)), [])
+
+
 def worker_command(args, method, seed):
-    cmd = [sys.executable, __file__, '--worker', method, str(seed), '--preset', args.preset, '--results', str(args.results)]
-    for flag in ('checkpoint', 'data', 'labels'):
-        if getattr(args, flag): cmd += [f'--{flag}', getattr(args, flag)]
+    cmd = [sys.executable, __file__, '--worker', method, str(seed), '--results', str(args.results), *forwarded(args)]
     return cmd + (['--sizes', *args.sizes] if args.sizes else [])
 
 
@@ -62,9 +65,7 @@ def schedule(args) -> int:
     waiting = [c for c in cells if c[0] == 'finetune-da']
     adapt = None
     if waiting:
-        cmd = [sys.executable, __file__, '--adapt', '--preset', args.preset] + sum(
-            ([f'--{f}', getattr(args, f)] for f in ('checkpoint', 'data', 'labels') if getattr(args, f)), [])
-        adapt = launch(cmd, args.logs/'adapt.log')
+        adapt = launch([sys.executable, __file__, '--adapt', *forwarded(args)], args.logs/'adapt.log')
     running, failed, t0 = {}, 0, time.time()
     while queue or waiting or running or (adapt and adapt.poll() is None):
         if adapt is not None and adapt.poll() is not None:
