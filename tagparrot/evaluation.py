@@ -18,9 +18,10 @@ from .data import TRAIN_SIZES
 
 # %% auto #0
 __all__ = ['RULE_KINDS', 'METHODS', 'RESULT_COLUMNS', 'RESULT_KEY', 'f1_scores', 'TaggingMethod', 'best_label_cut', 'top_k',
-           'DecisionRule', 'MethodSpec', 'method_spec', 'get_method', 'decision_rule', 'validation_halves',
-           'default_results_path', 'read_results', 'append_results', 'git_commit', 'data_fingerprint', 'done_keys',
-           'target_name', 'result_row', 'evaluate_slices', 'summarize', 'reference_scores', 'plot_metrics']
+           'platt_scaling', 'DecisionRule', 'MethodSpec', 'method_spec', 'get_method', 'decision_rule',
+           'validation_halves', 'default_results_path', 'read_results', 'append_results', 'git_commit',
+           'data_fingerprint', 'done_keys', 'target_name', 'result_row', 'evaluate_slices', 'summarize',
+           'reference_scores', 'plot_metrics']
 
 # %% ../nbs/02_evaluation.ipynb #a828ecf0
 def f1_scores(y_true, y_pred, labels: list[str]) -> dict:
@@ -66,16 +67,32 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     if scores.size: np.put_along_axis(out, np.argsort(-scores, axis=1, kind='stable')[:, :k], 1, axis=1)
     return out
 
+def _logit(p): p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6); return np.log(p / (1 - p))
+
+def platt_scaling(S: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "Per-label slope and intercept mapping logit(score) to a probability; identity where a label lacks a class or its scores rank backwards"
+    from sklearn.linear_model import LogisticRegression
+    a, b = np.ones(S.shape[1]), np.zeros(S.shape[1])
+    for j in range(S.shape[1]):
+        if 0 < Y[:, j].sum() < len(Y):
+            lr = LogisticRegression(C=1.0).fit(_logit(S[:, [j]]), Y[:, j])
+            if lr.coef_[0, 0] > 0: a[j], b[j] = lr.coef_[0, 0], lr.intercept_[0]  # a negative slope would turn the ranking over
+    return a, b
+
 class DecisionRule:
     "Turns scores (issues x labels) into tags; fitted on validation only, then applied to any split"
     def __init__(self, kind: str = 'per-label', *, cut: float = 0.5, k: int | None = None, topks=(1, 2, 3, 4),
-                 n_cuts: int = 100, select_by: str = 'micro_f1', fallback: str | None = None):
+                 n_cuts: int = 100, select_by: str = 'micro_f1', fallback: str | None = None, calibrate: bool = False,
+                 shrink: float = 0.0, max_labels: int | None = None, min_score: float | None = None):
         if kind not in RULE_KINDS: raise TagparrotError(f"unknown decision rule '{kind}' (choose from {', '.join(RULE_KINDS)})")
         if fallback not in (None, 'label-name'): raise TagparrotError(f"unknown fallback '{fallback}' (None or 'label-name')")
         if select_by not in ('micro_f1', 'macro_f1'): raise TagparrotError(f"select_by must be micro_f1 or macro_f1, not {select_by!r}")
+        if shrink < 0 or (max_labels is not None and max_labels < 1):
+            raise TagparrotError(f"shrink must be >= 0 and max_labels >= 1 (got {shrink}, {max_labels})")
         self.kind, self.cut, self.k, self.topks, self.n_cuts = kind, cut, k, tuple(topks), n_cuts
-        self.select_by, self.fallback = select_by, fallback
-        self.cuts_, self.k_, self.note = None, k or 1, ''
+        self.select_by, self.fallback, self.calibrate, self.shrink = select_by, fallback, calibrate, shrink
+        self.max_labels, self.min_score = max_labels, min_score
+        self.cuts_, self.k_, self.note, self.platt_ = None, k or 1, '', None
         self.chosen_ = 'topk' if kind == 'sweep' else kind  # unfitted, the sweep is top-1: the reference's best zero-shot rule
 
     def _scores(self, scores, present=None, fallback_scores=None):
@@ -83,7 +100,14 @@ class DecisionRule:
         if self.fallback and present is not None and fallback_scores is not None:
             absent = ~np.asarray(present, dtype=bool)
             scores = scores.copy(); scores[:, absent] = np.asarray(fallback_scores, dtype=float)[:, absent]
-        return scores
+        return self.transform(scores)
+
+    def transform(self, scores) -> np.ndarray:
+        "The scores the rule cuts: calibrated per label when the rule was fitted with `calibrate`, else unchanged"
+        S = np.asarray(scores, dtype=float)
+        if self.platt_ is None: return S
+        a, b = self.platt_
+        return 1 / (1 + np.exp(-(a * _logit(S) + b)))
 
     def _global_cut(self, S, Y):
         grid = np.unique(np.linspace(S.min(), S.max(), self.n_cuts))
@@ -95,16 +119,23 @@ class DecisionRule:
 
     def fit(self, scores, Y, present=None, fallback_scores=None):
         "Fit the rule's cut(s) or k on validation scores and their 0/1 targets `Y`"
+        self.platt_ = None  # a refit starts from the raw scores
         S = self._scores(scores, present, fallback_scores)
         Y = np.asarray(Y, dtype=int).reshape(S.shape[0], -1) if len(S) else np.zeros(S.shape, dtype=int)
         if S.shape != Y.shape: raise TagparrotError(f"scores of shape {S.shape} do not match targets {Y.shape}")
+        if self.calibrate:
+            self.platt_ = platt_scaling(S, Y); S = self.transform(S)
         self.cuts_ = np.full(S.shape[1], float(self.cut))
         fitted = self.kind in ('threshold', 'topk', 'sweep', 'per-label')
         if fitted and len(S) == 0:
             self.note = 'no validation issues: unfitted defaults'; return self
         if self.kind == 'per-label':
             self.cuts_ = np.array([best_label_cut(S[:, j], Y[:, j], self.cut) for j in range(S.shape[1])])
-            if (Y.sum(0) == 0).any(): self.note = f"{int((Y.sum(0) == 0).sum())} label(s) without a validation positive keep cut {self.cut}"
+            if self.shrink:  # a label with few positives leans on the cut fitted on all labels together
+                w = Y.sum(0) / (Y.sum(0) + self.shrink)
+                self.cuts_ = w * self.cuts_ + (1 - w) * self._global_cut(S, Y)
+            if (Y.sum(0) == 0).any():
+                self.note = f"{int((Y.sum(0) == 0).sum())} label(s) without a validation positive keep {'the global cut' if self.shrink else f'cut {self.cut}'}"
         if self.kind in ('threshold', 'sweep'): self.cuts_[:] = self._global_cut(S, Y)
         if self.kind in ('topk', 'sweep') and self.k is None:
             f1 = [self._select(Y, top_k(S, k)) for k in self.topks]
@@ -114,14 +145,17 @@ class DecisionRule:
             self.chosen_ = 'topk' if by_k >= by_cut else 'threshold'
         return self
 
-    def decide(self, scores, present=None, fallback_scores=None) -> np.ndarray:
-        "0/1 tags for `scores` under the fitted rule"
+    def decide(self, scores, present=None, fallback_scores=None, *, max_labels: int | None = None,
+               min_score: float | None = None) -> np.ndarray:
+        "0/1 tags for `scores` under the fitted rule; `max_labels` and `min_score` override the rule's own at prediction time"
         S = self._scores(scores, present, fallback_scores)
         if S.ndim != 2: raise TagparrotError(f"scores must be issues x labels, got shape {S.shape}")
-        if self.kind == 'single': return top_k(S, 1)
-        if self.chosen_ == 'topk' or self.kind == 'topk': return top_k(S, self.k_)
-        cuts = self.cuts_ if self.cuts_ is not None else np.full(S.shape[1], float(self.cut))
-        return (S >= cuts).astype(int)
+        if self.kind == 'single': tags = top_k(S, 1)
+        elif self.chosen_ == 'topk' or self.kind == 'topk': tags = top_k(S, self.k_)
+        else: tags = (S >= (self.cuts_ if self.cuts_ is not None else np.full(S.shape[1], float(self.cut)))).astype(int)
+        if (floor := self.min_score if min_score is None else min_score) is not None: tags &= (S >= floor)
+        if (cap := self.max_labels if max_labels is None else max_labels) is not None: tags &= top_k(S, cap)
+        return tags
 
     def describe(self) -> dict:
         "What the fitted rule does, for the results row"
@@ -130,6 +164,8 @@ class DecisionRule:
         elif self.kind != 'single' and self.cuts_ is not None:
             d['cuts'] = [round(float(c), 4) for c in self.cuts_]
         if self.kind == 'sweep': d['chosen'] = self.chosen_
+        d |= {k: v for k, v in [('calibrate', self.calibrate), ('shrink', self.shrink), ('max_labels', self.max_labels),
+                                ('min_score', self.min_score)] if v}
         if self.note: d['note'] = self.note
         return d
 

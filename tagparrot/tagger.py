@@ -14,12 +14,13 @@ from . import __version__
 from .core import TagparrotError, cli_parser, load_object, set_seed
 from .data import (LABEL_PRESETS, TASKS, TEXT_TEMPLATE, default_issues_path, github_issues, issue_text,
                             load_issue_splits, read_issues, source_name)
-from .evaluation import METHODS, RULE_KINDS, DecisionRule, f1_scores, get_method
+from .evaluation import METHODS, DecisionRule, f1_scores, get_method
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'default_save_state', 'default_load_state', 'file_hashes',
-           'read_manifest', 'Tagger', 'load_tagger', 'task_scores', 'train_tagger', 'model_card', 'train_cli',
-           'tag_cli']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'OBJECTIVES', 'TAGGER_RULE', 'AUTO_CANDIDATES',
+           'default_save_state', 'default_load_state', 'file_hashes', 'read_manifest', 'Tagger', 'load_tagger',
+           'fold_indices', 'OverBudget', 'cross_fit_scores', 'tagger_rule', 'task_scores', 'choose_method',
+           'train_tagger', 'model_card', 'train_cli', 'tag_cli']
 
 # %% ../nbs/18_tagger.ipynb #3097a4a0
 def _library_kind(v) -> str | None:
@@ -130,9 +131,9 @@ class Tagger:
         S = np.concatenate([np.asarray(self.method.predict_proba(b), dtype=float) for b in batches])
         return S[np.argsort(order)]
 
-    def predict(self, texts, batch_size: int = 64) -> list[list[str]]:
-        "Label names of each text"
-        return self.names(self.rule.decide(self.predict_proba(texts, batch_size)))
+    def predict(self, texts, batch_size: int = 64, max_labels: int | None = None, min_score: float | None = None) -> list[list[str]]:
+        "Label names of each text; `max_labels` and `min_score` override the rule's cap and floor"
+        return self.names(self.rule.decide(self.predict_proba(texts, batch_size), max_labels=max_labels, min_score=min_score))
 
     def names(self, tags) -> list[list[str]]: return [[l for l, t in zip(self.labels, row) if t] for row in tags]
 
@@ -140,12 +141,13 @@ class Tagger:
         "The texts the method reads for validated issue records, by the recorded recipe"
         return [issue_text(r, self.manifest['recipe']['template']) for r in recs]
 
-    def tag(self, recs, batch_size: int = 64) -> list[dict]:
-        "One answer per record, in order: its number (when known), label names and the score of every label"
+    def tag(self, recs, batch_size: int = 64, max_labels: int | None = None, min_score: float | None = None) -> list[dict]:
+        "One answer per record, in order: its number (when known), label names and every label's score as the rule reads it"
         S = self.predict_proba(self.texts(recs), batch_size)
+        tags, shown = self.rule.decide(S, max_labels=max_labels, min_score=min_score), self.rule.transform(S)
         return [({'number': r['number']} if r.get('number') is not None else {}) |
                 {'labels': names, 'scores': {l: round(float(s), 4) for l, s in zip(self.labels, row)}}
-                for r, names, row in zip(recs, self.names(self.rule.decide(S)), S)]
+                for r, names, row in zip(recs, self.names(tags), shown)]
 
     def save(self, folder) -> Path:
         "Write the tagger folder atomically (weights, rule, manifest, model card); returns its path"
@@ -179,68 +181,151 @@ def load_tagger(folder) -> Tagger:
     except Exception as e: raise TagparrotError(f"{folder}: the saved method does not load ({type(e).__name__}: {e})") from None
     return Tagger(m, rule, man)
 
-# %% ../nbs/18_tagger.ipynb #f6320161
+# %% ../nbs/18_tagger.ipynb #134752da
+def fold_indices(Y, folds: int = 5, seed: int = 0) -> np.ndarray:
+    "The part (0 .. folds-1) of every issue, stratified by label with iterative stratification"
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+    Y = np.asarray(Y, dtype=int)
+    if not 2 <= folds <= len(Y): raise TagparrotError(f"cross-fitting needs 2 <= folds <= issues, got {folds} folds for {len(Y)} issues")
+    out = np.empty(len(Y), dtype=int)
+    for f, (_, part) in enumerate(MultilabelStratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(Y)), Y)):
+        out[part] = f
+    return out
+
+# %% ../nbs/18_tagger.ipynb #a627b5bc
+class OverBudget(TagparrotError):
+    "A cross-fit stopped because finishing it would pass its deadline"
+
+def cross_fit_scores(method: str, labels, train, folds: int = 5, seed: int = 0, settings: dict | None = None,
+                     unsup=None, deadline: float | None = None) -> np.ndarray:
+    "Out-of-fold scores of the issues in `train`: each scored exactly once, by `method` fitted on the other parts"
+    from tqdm.auto import tqdm
+    Y = np.asarray(train['label_ids'], dtype=int)
+    part, S, t0 = fold_indices(Y, folds, seed), np.zeros(Y.shape), time.perf_counter()
+    for f in tqdm(range(folds), desc=f'cross-fitting {method}', unit='fold', leave=False):
+        per_fold = (time.perf_counter() - t0) / max(f, 1)
+        if deadline is not None and f and time.perf_counter() + per_fold * (folds - f + 1) > deadline:  # +1: the refit
+            raise OverBudget(f"{method}: {folds} folds and a refit need about {per_fold * (folds + 1):.0f} s, past the budget")
+        set_seed(seed)
+        m = get_method(method, labels, **(settings or {})).fit(train.select(np.flatnonzero(part != f)), None, unsup)
+        S[part == f] = m.predict_proba([train['text'][int(i)] for i in np.flatnonzero(part == f)])
+    return S
+
+# %% ../nbs/18_tagger.ipynb #d2cbc752
+OBJECTIVES = ('micro', 'macro')
+TAGGER_RULE = dict(kind='per-label', shrink=10.0, max_labels=3)  # chosen below, on validation
+
+def tagger_rule(task: str = 'multi', objective: str = 'micro', kind: str | None = None) -> DecisionRule:
+    "The tagger's rule: the top label for a single-label task; otherwise `TAGGER_RULE` (or `kind`) maximising `objective` F1"
+    if objective not in OBJECTIVES: raise TagparrotError(f"unknown objective '{objective}' (micro or macro)")
+    if task == 'single':
+        if kind not in (None, 'single'): raise TagparrotError(f"a single-label task takes the 'single' rule, not '{kind}'")
+        return DecisionRule('single')
+    opts = TAGGER_RULE if kind in (None, TAGGER_RULE['kind']) else {'kind': kind}
+    return DecisionRule(**opts, select_by=f'{objective}_f1')
+
 def task_scores(Y, tags, labels, task) -> dict:
-    "Micro and macro F1 (and accuracy for a single-label task) of 0/1 `tags` against `Y`"
+    "Micro and macro F1, labels per issue (and accuracy for a single-label task) of 0/1 `tags` against `Y`"
     s = f1_scores(Y, tags, labels)
-    out = {'issues': len(Y), 'micro_f1': round(s['micro_f1'], 4), 'macro_f1': round(s['macro_f1'], 4)}
+    out = {'issues': len(Y), 'micro_f1': round(s['micro_f1'], 4), 'macro_f1': round(s['macro_f1'], 4),
+           'labels_per_issue': round(float(np.asarray(tags).sum(1).mean()), 3) if len(Y) else 0.0}
     if task == 'single': out['accuracy'] = round(float((np.asarray(Y) == np.asarray(tags)).all(1).mean()), 4)
     return out
 
+# %% ../nbs/18_tagger.ipynb #d4b97a58
+AUTO_CANDIDATES = ('naive-bayes', 'zero-shot-embed', 'embedding-knn', 'contrastive')  # cheapest first
+
+def choose_method(labels, train, task: str = 'multi', objective: str = 'micro', folds: int = 5, seed: int = 0,
+                  budget_minutes: float = 10.0, candidates=AUTO_CANDIDATES, unsup=None) -> tuple[str, np.ndarray, list[dict]]:
+    "Cross-validate `candidates` within the budget: the best one's name, its out-of-fold scores, and one row per candidate"
+    Y, deadline = np.asarray(train['label_ids'], dtype=int), time.perf_counter() + 60 * budget_minutes
+    rows, best = [], None
+    for name in candidates:
+        t0 = time.perf_counter()
+        try: S = cross_fit_scores(name, labels, train, folds, seed, unsup=unsup, deadline=deadline)
+        except OverBudget as e:
+            rows.append({'method': name, 'status': f'stopped: {e}', 'seconds': round(time.perf_counter() - t0, 1)}); continue
+        sc = task_scores(Y, tagger_rule(task, objective).fit(S, Y).decide(S), labels, task)
+        rows.append({'method': name, 'status': 'cross-validated', 'seconds': round(time.perf_counter() - t0, 1)} | sc)
+        if best is None or sc[f'{objective}_f1'] > best[1]: best = (name, sc[f'{objective}_f1'], S)
+    if best is None: raise TagparrotError(f"no candidate finished its cross-validation within {budget_minutes} minutes")
+    return best[0], best[2], rows
+
+# %% ../nbs/18_tagger.ipynb #d1eb245f
 def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str = 'multi', seed: int = 0, columns=None,
-                 rule: str | None = None, settings: dict | None = None) -> Tagger:
-    "Fit `method` on all labeled issues of `data` but a validation part, fit the decision rule there; the tagger, unsaved"
+                 rule: str | None = None, settings: dict | None = None, objective: str | None = None,
+                 folds: int | None = None, budget_minutes: float = 10.0) -> Tagger:
+    "Fit `method` (or the best of `auto`) on every labeled issue of `data`, its rule on out-of-fold scores; the tagger, unsaved"
     from datasets import concatenate_datasets
     t0 = time.perf_counter()
     splits = load_issue_splits(data, labels, seed, sizes=(), task=task, columns=columns)
     ds, published = splits.ds, splits.report['split'] == 'published'
-    train = ds['train'] if published else concatenate_datasets([ds['train'], ds['test']])
-    kind = rule or ('single' if task == 'single' else 'per-label')
-    if task == 'single' and kind != 'single': raise TagparrotError(f"a single-label task takes the 'single' rule, not '{kind}'")
+    pool = concatenate_datasets([ds['train'], ds['valid']] + ([] if published else [ds['test']]))
+    Y, objective = np.asarray(pool['label_ids'], dtype=int), objective or ('macro' if task == 'single' else 'micro')
+    r = tagger_rule(task, objective, rule)
+    folds = (0 if r.kind in ('single', 'fixed') and not r.calibrate else 5) if folds is None else folds
+    candidates = []
+    if method == 'auto':
+        if settings: raise TagparrotError("--set applies to one method, not to 'auto'")
+        method, S, candidates = choose_method(splits.labels, pool, task, objective, folds or 5, seed, budget_minutes, unsup=ds['unsup'])
+    else: S = cross_fit_scores(method, splits.labels, pool, folds, seed, settings, ds['unsup']) if folds else None
     set_seed(seed)
-    m = get_method(method, splits.labels, **(settings or {}))
-    m.fit(train, ds['valid'], ds['unsup'])
-    Yv = np.asarray(ds['valid']['label_ids'])
-    r = DecisionRule(kind).fit(m.predict_proba(list(ds['valid']['text'])), Yv)
-    score = lambda d: task_scores(np.asarray(d['label_ids']), r.decide(m.predict_proba(list(d['text']))), splits.labels, task)
+    m = get_method(method, splits.labels, **(settings or {})).fit(pool, None, ds['unsup'])
+    if S is not None: r.fit(S, Y)
+    scores = {'cross-validated': task_scores(Y, r.decide(S), splits.labels, task)} if S is not None else {}
+    if published and len(ds['test']):
+        scores['test'] = task_scores(np.asarray(ds['test']['label_ids']), r.decide(m.predict_proba(list(ds['test']['text']))), splits.labels, task)
     return Tagger(m, r, {
         'format': FORMAT, 'format_version': FORMAT_VERSION, 'tagparrot_version': __version__,
         'method': method, 'class': f"{type(m).__module__}:{type(m).__qualname__}", 'checkpoint': str(m.checkpoint),
-        'settings': m.params, 'labels': splits.labels, 'label_map': splits.label_map, 'task': task, 'rule': kind,
+        'settings': m.params, 'labels': splits.labels, 'label_map': splits.label_map, 'task': task,
+        'rule': r.kind, 'decision': r.describe(), 'objective': objective, 'folds': folds, 'candidates': candidates,
         'recipe': {'template': TEXT_TEMPLATE, 'truncation': "each method's own token limit (its settings)"},
         'data': {'source': source_name(default_issues_path() if data is None else data),
                  'fingerprint': splits.fingerprint(), 'split': splits.report['split'],
-                 'issues': {'train': len(train), 'valid': len(ds['valid']), 'test': len(ds['test']) if published else 0}},
-        'scores': {'valid': score(ds['valid'])} | ({'test': score(ds['test'])} if published and len(ds['test']) else {}),
-        'seed': seed, 'seconds': round(time.perf_counter() - t0, 1), 'files': {},
+                 'issues': {'train': len(pool), 'test': len(ds['test']) if published else 0}},
+        'scores': scores, 'seed': seed, 'seconds': round(time.perf_counter() - t0, 1), 'files': {},
         'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')})
 
 # %% ../nbs/18_tagger.ipynb #20d0d30b
 def model_card(man: dict) -> str:
     "The README.md of a tagger folder: what it is, what it was trained on, how well it did, how to use it, its limits"
     d, sc = man['data'], man['scores']
-    rows = '\n'.join(f"| {k} | {v['issues']} | {v['micro_f1']:.3f} | {v['macro_f1']:.3f} | {v.get('accuracy', '')} |" for k, v in sc.items())
+    rows = '\n'.join(f"| {k} | {v['issues']} | {v['micro_f1']:.3f} | {v['macro_f1']:.3f} | {v['labels_per_issue']} | {v.get('accuracy', '')} |"
+                     for k, v in sc.items()) or '| (none: the rule fits nothing; train with `--folds 5` for an estimate) | | | | | |'
+    cands = '\n'.join(f"| {c['method']} | {c.get('micro_f1', '')} | {c.get('macro_f1', '')} | {c['seconds']} | {c['status']} |"
+                       for c in man.get('candidates', []))
+    chosen = f"""
+## How `auto` chose
+
+Each candidate was cross-validated ({man['folds']} folds, objective {man['objective']} F1); the best was refitted on every issue.
+
+| candidate | micro F1 | macro F1 | seconds | status |
+|---|---|---|---|---|
+{cands}
+""" if cands else ''
     kind = 'single-label (exactly one label per issue)' if man['task'] == 'single' else 'multilabel (any number of labels per issue)'
     return f"""# Issue tagger: {man['method']}
 
 A [tagparrot](https://github.com/tagparrot/tagparrot) tagger: it suggests labels for GitHub-style issues from their
-title and body. Task: {kind}; decision rule `{man['rule']}`, fitted on the validation issues.
+title and body. Task: {kind}; decision rule `{json.dumps(man.get('decision', man['rule']))}`, fitted on out-of-fold
+scores ({man.get('objective', 'micro')} F1).
 
 - Method: `{man['method']}` (`{man['class']}`), checkpoint `{man['checkpoint']}`, settings `{json.dumps(man['settings'], default=str)}`
 - Labels ({len(man['labels'])}): {', '.join(man['labels'])}
-- Data: `{d['source']}`, fingerprint `{d['fingerprint']}`, {d['split']} split: {d['issues']['train']} training,
-  {d['issues']['valid']} validation, {d['issues']['test']} test issues
+- Data: `{d['source']}`, fingerprint `{d['fingerprint']}`, {d['split']} split: all {d['issues']['train']} labeled issues
+  trained the final model{f", {d['issues']['test']} published test issues were kept out" if d['issues']['test'] else ''}
 - Trained {man['created']} with tagparrot {man['tagparrot_version']}, seed {man['seed']}, in {man['seconds']} s
 
-## Scores on the held-out issues
+## Scores
 
-| part | issues | micro F1 | macro F1 | accuracy |
-|---|---|---|---|---|
+| part | issues | micro F1 | macro F1 | labels per issue | accuracy |
+|---|---|---|---|---|---|
 {rows}
 
-The rule was fitted on the validation part, so its scores are optimistic; test scores (a published split only)
-are not.
-
+`cross-validated`: every issue scored once by a model fitted without it ({man.get('folds', 0)} folds); the rule was
+fitted on those same scores, so they flatter a little. `test` (a published split only) is untouched by training.
+{chosen}
 ## Use
 
 ```bash
@@ -276,20 +361,23 @@ def _settings(pairs) -> dict:
 
 def train_cli(argv=None) -> int:
     "Train one method on all labeled issues and save it as a tagger folder"
-    p = cli_parser('tagparrot train', train_cli.__doc__, 'tagparrot train --data issues.csv --method naive-bayes --out my-tagger')
+    p = cli_parser('tagparrot train', train_cli.__doc__, 'tagparrot train --data issues.csv --out my-tagger --budget-minutes 5')
     p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) (default: the shared huggingface/datasets file)')
     p.add_argument('--labels', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map (default: every label that occurs; hf-datasets for the default file)")
     p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags (default: none)')
-    p.add_argument('--method', required=True, choices=list(METHODS), help='the method to train (required; the study names the best for your data size)')
+    p.add_argument('--method', default='auto', choices=['auto', *METHODS], help="the method, or 'auto': the best of the cross-validated candidates within --budget-minutes (default: auto)")
     p.add_argument('--out', required=True, help='folder to write the tagger to, replaced if it holds a tagger (required)')
     p.add_argument('--task', default='multi', choices=TASKS, help='multi: any number of labels per issue; single: exactly one (default: multi)')
     p.add_argument('--seed', type=int, default=0, help='seed of the validation split and the method (default: 0)')
-    p.add_argument('--rule', choices=RULE_KINDS, help='decision rule (default: per-label, single for --task single)')
+    p.add_argument('--rule', choices=['per-label', 'threshold', 'fixed', 'topk', 'single'], help='decision rule kind (default: calibrated per-label cuts shrunk toward one global cut, at most 3 labels; single for --task single)')
+    p.add_argument('--objective', choices=OBJECTIVES, help='the F1 the rule and auto maximise (default: micro for multi, macro for single)')
+    p.add_argument('--folds', type=int, help='cross-fitting folds for the rule and the model card (default: 5, 0 for --task single)')
+    p.add_argument('--budget-minutes', type=float, default=10.0, help='with --method auto: time for cross-validating the candidates (default: 10)')
     p.add_argument('--set', nargs='*', metavar='KEY=VALUE', help="method settings, e.g. --set preset=quick (default: the method's own)")
     a = p.parse_args(argv)
-    t = train_tagger(a.data, a.labels, a.method, a.task, a.seed, a.columns, a.rule, _settings(a.set))
+    t = train_tagger(a.data, a.labels, a.method, a.task, a.seed, a.columns, a.rule, _settings(a.set), a.objective, a.folds, a.budget_minutes)
     t.save(a.out)
-    print(json.dumps({'out': str(a.out), 'method': a.method, 'task': a.task, 'scores': t.manifest['scores']}))
+    print(json.dumps({'out': str(a.out), 'method': t.manifest['method'], 'task': a.task, 'scores': t.manifest['scores']}))
     return 0
 
 def tag_cli(argv=None) -> int:
@@ -305,11 +393,14 @@ def tag_cli(argv=None) -> int:
     p.add_argument('--token', help='with --repo: GitHub token (default: $GITHUB_TOKEN, else anonymous)')
     p.add_argument('--api', default='https://api.github.com', help='with --repo: API root, e.g. for GitHub Enterprise (default: %(default)s)')
     p.add_argument('--batch-size', type=int, default=64, help='issues scored per batch (default: 64)')
+    p.add_argument('--max-labels', type=int, help="at most this many labels per issue (default: the saved rule's cap)")
+    p.add_argument('--min-score', type=float, help='tag only labels scoring at least this, on the shown scores (default: no floor)')
     a = p.parse_args(argv)
     tagger = load_tagger(a.model)
     if a.repo:
         if a.repo.count('/') != 1: raise TagparrotError(f"expected owner/name, got '{a.repo}'")
         recs = list(github_issues(*a.repo.split('/'), state=a.state, since=a.since, token=a.token, api=a.api))
     else: recs = read_issues(a.data, columns=a.columns)
-    for ans in tagger.tag(recs, a.batch_size): print(json.dumps(ans))
+    if a.max_labels is not None and a.max_labels < 1: raise TagparrotError(f"--max-labels must be at least 1, got {a.max_labels}")
+    for ans in tagger.tag(recs, a.batch_size, a.max_labels, a.min_score): print(json.dumps(ans))
     return 0

@@ -59,10 +59,26 @@ def test_flat_csv_with_published_split_as_single_label_task(tmp_path):
     assert r.returncode == 0, r.stderr
     man = json.loads((tmp_path/'single'/'tagger.json').read_text())
     assert man['task'] == 'single' and man['rule'] == 'single' and man['data']['split'] == 'published'
-    assert man['data']['issues']['test'] == 15 and man['data']['issues']['train'] + man['data']['issues']['valid'] == 45
+    assert man['data']['issues']['test'] == 15 and man['data']['issues']['train'] == 45  # every other labeled issue trains
+    assert man['folds'] == 0 and 'cross-validated' not in man['scores']  # the top-label rule fits nothing
     assert {'micro_f1', 'macro_f1', 'accuracy'} <= set(man['scores']['test'])
     lines = json_lines(run('tag', '--model', 'single', '--data', 'bench.csv', '--columns', cols, cwd=tmp_path))
     assert len(lines) == 60 and all(len(l['labels']) == 1 for l in lines)
+
+
+def test_auto_chooses_by_cross_validation_and_the_cap_holds_at_tag_time(tmp_path):
+    issues(60).to_csv(tmp_path/'issues.csv', index=False)
+    r = run('train', '--data', 'issues.csv', '--out', 'auto', '--folds', '3', '--budget-minutes', '1', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    man = json.loads((tmp_path/'auto'/'tagger.json').read_text())
+    done = [c for c in man['candidates'] if c['status'] == 'cross-validated']
+    assert done and man['method'] == max(done, key=lambda c: c['micro_f1'])['method']  # the best by the default objective
+    assert man['scores']['cross-validated']['issues'] == 60 and 'How `auto` chose' in (tmp_path/'auto'/'README.md').read_text()
+    (tmp_path/'new.csv').write_text('title,body\ncrash docs feature,traceback typo please add\n')
+    lines = json_lines(run('tag', '--model', 'auto', '--data', 'new.csv', '--max-labels', '1', cwd=tmp_path))
+    assert len(lines[0]['labels']) <= 1
+    floor = json_lines(run('tag', '--model', 'auto', '--data', 'new.csv', '--min-score', '1.01', cwd=tmp_path))
+    assert floor[0]['labels'] == []  # no shown score reaches the floor
 
 
 @pytest.fixture(scope='module')
