@@ -7,6 +7,6 @@ absolute MB/s do not. Build the corpus first with `tagparrot corpus build`.
 """
 import sys
 
-from tagparrot.codetok import bench_cli
+from tagparrot.codeparrot.codetok import bench_cli
 
 if __name__ == '__main__': sys.exit(bench_cli(sys.argv[1:]))

@@ -21,7 +21,7 @@ os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
-from tagparrot.pretrain import ConstantLengthDataset, build_model, flops_per_token, parse_args, stdlib_texts, train_tiny_tokenizer
+from tagparrot.codeparrot.pretrain import ConstantLengthDataset, build_model, flops_per_token, parse_args, stdlib_texts, train_tiny_tokenizer
 
 
 class SpecConstantLengthDataset(IterableDataset):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from tagparrot.codeeval import generate_completions, load_causal_lm, load_humaneval
+from tagparrot.codeparrot.codeeval import generate_completions, load_causal_lm, load_humaneval
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,8 +20,8 @@ STAGE, HTML = SCRATCH/'src', SCRATCH/'html'
 SECTIONS = [('The study', ['10_*']),
             ('Foundations', ['00_*', '01_*', '02_*']),
             ('The methods', ['0[3-9]_*']),
-            ('The code model', ['1[1-4]_*']),
-            ('The last chapter: future directions', ['1[5-9]_*', '[2-9][0-9]_*']),
+            ('The code model', ['1[1-4]*_*']),
+            ('The last chapter: future directions', ['1[5-9]*_*', '[2-9][0-9]*_*']),
             ('Reference', ['api'])]
 
 DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*?)\s*$')
@@ -76,10 +76,11 @@ def api_page() -> str:
     "One section per exported module: the notebook it comes from, then its public names (Sphinx autodoc)"
     parts = ["# API reference\n\nEvery module of the `tagparrot` package is exported from a notebook; the notebook "
              "tells why each piece exists and shows it working. Below: each module's public functions and classes."]
-    for py in sorted((ROOT/'tagparrot').glob('[!_]*.py')):
-        m = re.search(r'File to edit: \.\./nbs/(\S+)\.ipynb', py.read_text()[:400])
+    for py in sorted((ROOT/'tagparrot').rglob('[!_]*.py')):  # the sub-packages' modules too
+        name = '.'.join(py.relative_to(ROOT).with_suffix('').parts)
+        m = re.search(r'File to edit: (?:\.\./)+nbs/(\S+)\.ipynb', py.read_text()[:400])
         src = f"Exported from [{title(NBS/(m.group(1) + '.ipynb'))}]({m.group(1)}.ipynb).\n\n" if m else ''
-        parts.append(f"## tagparrot.{py.stem}\n\n{src}```{{eval-rst}}\n.. automodule:: tagparrot.{py.stem}\n"
+        parts.append(f"## {name}\n\n{src}```{{eval-rst}}\n.. automodule:: {name}\n"
                      f"   :members:\n   :no-index:\n```")
     return '\n\n'.join(parts)
 

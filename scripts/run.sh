@@ -56,7 +56,7 @@ case "$cmd" in
     python scripts/results_table.py; exit $rc ;;
   test)
     nbdev_export
-    python -c "from tagparrot.pretrain import export_training_script; export_training_script()"
+    python -c "from tagparrot.codeparrot.pretrain import export_training_script; export_training_script()"
     if [ -n "$(git status --porcelain -- tagparrot scripts 2>/dev/null)" ]; then
       echo "nbdev_export changed exported files: notebooks and package are out of sync"; git status --short -- tagparrot scripts; exit 1
     fi

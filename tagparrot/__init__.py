@@ -6,6 +6,9 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
+# %% ../nbs/19_package.ipynb #7ce7fb65
+__doc__ = "Transformers at both ends of the data spectrum: tagging GitHub issues with few labels, and training a code model from scratch."
+
 # %% ../nbs/19_package.ipynb #9bae3cfe
 def __getattr__(name):
     "The tagger's entry points at the package's top level, imported on first use"

@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['PACKAGED', 'ALIASES', 'ROLES', 'COMMANDS', 'BENCHES', 'project_root', 'shared_dir', 'project_path', 'save_figure',
-           'TagparrotError', 'set_seed', 'get_device', 'hf_log_level', 'Checkpoint', 'hub_offline',
-           'resolve_checkpoint', 'registry_preset', 'preset_budget', 'load_object', 'HelpFormatter', 'cli_parser',
-           'summary', 'run_command', 'bench_cli', 'main']
+__all__ = ['PACKAGED', 'ALIASES', 'ROLES', 'MOVED', 'project_root', 'shared_dir', 'project_path', 'save_figure', 'TagparrotError',
+           'set_seed', 'get_device', 'hf_log_level', 'Checkpoint', 'hub_offline', 'resolve_checkpoint',
+           'registry_preset', 'preset_budget', 'load_object', 'HelpFormatter', 'cli_parser']
 
 # %% ../nbs/00_core.ipynb #d6609471
 def project_root() -> Path:
@@ -154,28 +153,20 @@ def preset_budget(preset: str, budgets, overrides: dict, what: str) -> dict:
     return budgets[preset] | overrides
 
 # %% ../nbs/00_core.ipynb #97257ca0
-COMMANDS = {
-    'data': 'tagparrot.data:data_cli',
-    'study': 'tagparrot.study:study_cli',
-    'bench': 'tagparrot.core:bench_cli',
-    'corpus': 'tagparrot.codedata:corpus_cli',
-    'tokenizer': 'tagparrot.codetok:tokenizer_cli',
-    'evaluate-code': 'tagparrot.codeeval:evaluate_code_cli',
-    'scaling': 'tagparrot.scaling:scaling_cli',
-    'train': 'tagparrot.tagger:train_cli',
-    'tag': 'tagparrot.tagger:tag_cli',
-    'beyond-text': 'tagparrot.beyond:beyond_text_cli',
-}
-BENCHES = {
-    'zero-shot': 'tagparrot.zeroshot_bench:bench_cli',
-    'knn-grid': 'tagparrot.knn:bench_cli',
-    'attention': 'tagparrot.scaling:attention_bench_cli',
-    'tokenizer-train': 'tagparrot.codetok:bench_cli',
+MOVED = {  # a module's path before it moved into a sub-package -> its path now
+    'tagparrot.codedata': 'tagparrot.codeparrot.codedata',
+    'tagparrot.codetok': 'tagparrot.codeparrot.codetok',
+    'tagparrot.pretrain': 'tagparrot.codeparrot.pretrain',
+    'tagparrot.codeeval': 'tagparrot.codeparrot.codeeval',
+    'tagparrot.scaling': 'tagparrot.future.scaling',
+    'tagparrot.sparse': 'tagparrot.future.sparse',
+    'tagparrot.beyond': 'tagparrot.future.beyond',
 }
 
 def load_object(spec: str):
-    "Import `module:attribute`"
+    "Import `module:attribute`; a module's path from before it moved (`MOVED`) still resolves"
     mod, attr = spec.split(':')
+    mod = MOVED.get(mod, mod)
     try: return getattr(importlib.import_module(mod), attr)
     except ModuleNotFoundError as e:
         if e.name != mod: raise
@@ -193,35 +184,3 @@ def cli_parser(prog: str, description: str, example: str, **kw) -> argparse.Argu
     return argparse.ArgumentParser(prog, description=description, epilog=f"example:\n  {example}", allow_abbrev=False,
                                    formatter_class=HelpFormatter, **kw)
 
-def summary(spec: str) -> str:
-    "A command's one-line description: the first line of its function's docstring"
-    return ((load_object(spec).__doc__ or '').strip().splitlines() or [''])[0]
-
-def run_command(table: dict, argv: list[str], prog: str, description: str, example: str, version: str | None = None) -> int:
-    "Route `argv` to the `table` entry (name -> 'module:function') it names; the function parses the rest"
-    p = cli_parser(prog, description, example, exit_on_error=False)
-    if version: p.add_argument('--version', action='version', version=version)
-    sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True, title='commands')
-    describe = argv[:1] in (['-h'], ['--help'])  # modules are imported for their descriptions only when help is asked
-    for name, spec in table.items(): sub.add_parser(name, help=summary(spec) if describe else None, add_help=False)
-    try: a, rest = p.parse_known_args(argv)
-    except argparse.ArgumentError as e: raise TagparrotError(str(e)) from None
-    return load_object(table[a.command])(rest) or 0
-
-def bench_cli(argv):
-    "Run one named speed or memory benchmark and print its rows"
-    return run_command(BENCHES, argv, 'tagparrot bench', bench_cli.__doc__, 'tagparrot bench knn-grid --threads 2')
-
-def main(argv=None) -> int:
-    "Entry point of the `tagparrot` command: user errors become one line on stderr and a non-zero exit"
-    from tagparrot import __version__
-    args = sys.argv[1:] if argv is None else argv
-    try: code = run_command(COMMANDS, args, 'tagparrot', 'Few labels, lots of data: the study, its tools and the issue tagger',
-                            "tagparrot train --data issues.csv --method naive-bayes --out my-tagger\n"
-                            "  tagparrot COMMAND --help   (each command's options and an example)", f"tagparrot {__version__}")
-    except TagparrotError as e:
-        print(f"tagparrot: error: {e}", file=sys.stderr); code = 1
-    except SystemExit as e: code = e.code if isinstance(e.code, int) else int(e.code is not None)  # --help, --version, usage errors
-    except KeyboardInterrupt: code = 130
-    if argv is None: sys.exit(code)
-    return code

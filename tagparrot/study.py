@@ -167,7 +167,7 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
 def study_cli(argv=None) -> int:
     "Run the few-label study grid (methods x slice sizes x seeds) through papermill, resumably"
     p = cli_parser('tagparrot study', 'Run the few-label study grid through papermill (resumable)',
-                   'tagparrot study --preset quick --data issues.csv --labels map.json --methods naive-bayes zero-shot')
+                   'tagparrot study --preset quick --data issues.csv --labels map.json --methods naive-bayes zero-shot-embed')
     p.add_argument('--preset', default='default', choices=list(PRESETS), help='budget of every method and the grid')
     p.add_argument('--out', help='folder for results.csv, runs/ and figures/ (default: the project folders)')
     p.add_argument('--methods', nargs='+', help=f"subset of: {' '.join(NOTEBOOKS)} (default: all)")

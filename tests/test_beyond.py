@@ -1,11 +1,11 @@
-"Integration tests of tagparrot.beyond: the `tagparrot beyond-text --quick` contract, seeded models, the offline skips"
+"Integration tests of tagparrot.future.beyond: the `tagparrot beyond-text --quick` contract, seeded models, the offline skips"
 import csv, os, re, subprocess, sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tagparrot.beyond import (BOOK_CHAPTERS, PixelGPT, ViTClassifier, answer_table_questions, book_table,
+from tagparrot.future.beyond import (BOOK_CHAPTERS, PixelGPT, ViTClassifier, answer_table_questions, book_table,
                               load_digit_splits, run_beyond_text, transcribe)
 from tagparrot.core import TagparrotError
 

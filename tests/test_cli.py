@@ -1,10 +1,11 @@
 "The command line explains itself: every registered command is listed with a description, and every command's help shows defaults and ends with an example."
-import re, subprocess, sys
+import argparse, contextlib, io, re, shlex, subprocess, sys
+from unittest.mock import patch
 from pathlib import Path
 
 import pytest
 
-from tagparrot.core import BENCHES, COMMANDS, main
+from tagparrot.cli import BENCHES, COMMANDS, main
 
 CLI = str(Path(sys.executable).with_name('tagparrot'))
 
@@ -39,3 +40,48 @@ def test_defaults_are_shown_and_unknown_commands_are_one_line_errors(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "invalid choice: 'no-such-command'" in err[0]
     assert set(BENCHES) and main(['bench', 'no-such-bench']) == 1
+
+
+class _Parsed(Exception):
+    "Raised once a command's own parser has accepted its arguments, before the command does any work"
+
+
+def _examples() -> dict[tuple, list[str]]:
+    "Each command's and sub-command's argv prefix -> the example lines printed at the end of its `--help`"
+    seen, todo, out = [], [()], {}
+    real = argparse.ArgumentParser.parse_known_args
+    def record(self, *a, **kw):
+        seen.append(self)
+        return real(self, *a, **kw)
+    with patch.object(argparse.ArgumentParser, 'parse_known_args', record):
+        while todo:
+            prefix = todo.pop()
+            seen.clear()
+            with contextlib.redirect_stdout(io.StringIO()):
+                assert main([*prefix, '--help']) == 0, prefix
+            parser = seen[-1]  # the innermost parser: the one that printed the help
+            out[prefix] = [line.strip() for line in (parser.epilog or '').split('example:', 1)[-1].splitlines() if line.strip()]
+            subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+            todo += [(*prefix, name) for a in subs for name in a.choices]
+    return out
+
+
+EXAMPLES = _examples()
+
+
+def test_every_command_and_sub_command_has_an_example():
+    assert set(COMMANDS) | {f'bench {b}' for b in BENCHES} <= {' '.join(p) for p in EXAMPLES}
+    assert ('corpus', 'build') in EXAMPLES and ('bench', 'attention') in EXAMPLES
+    assert all(lines and all(l.startswith('tagparrot ') for l in lines) for lines in EXAMPLES.values()), EXAMPLES
+
+
+@pytest.mark.parametrize('line', sorted({l for lines in EXAMPLES.values() for l in lines if 'COMMAND' not in l}))
+def test_help_example_parses(line):
+    "Each example is parsed by its command's own parser, which stops there: the example's work is not run"
+    argv = shlex.split(line.split('  (')[0])[1:]
+    real = argparse.ArgumentParser.parse_args
+    def parse_then_stop(self, *a, **kw):
+        real(self, *a, **kw)  # argparse's usage errors are SystemExit(2)
+        raise _Parsed
+    with patch.object(argparse.ArgumentParser, 'parse_args', parse_then_stop), pytest.raises(_Parsed):
+        main(argv)

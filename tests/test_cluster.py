@@ -102,7 +102,7 @@ def test_cluster_rows_match_local_pool_and_a_killed_worker_loses_only_its_cell(t
 
 
 def test_dask_executor_without_distributed_says_what_to_install(tmp_path, capsys):
-    from tagparrot.core import main
+    from tagparrot.cli import main
     with patch.dict(sys.modules, {'distributed': None}):   # as if the cluster extra were not installed
         assert main(['study', '--preset', 'quick', '--out', str(tmp_path), '--executor', 'dask']) == 1
     err = capsys.readouterr().err

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tagparrot import codedata
-from tagparrot.codedata import CorpusConfig, build_corpus, held_out_repos, discover_files, load_corpus
+from tagparrot.codeparrot import codedata
+from tagparrot.codeparrot.codedata import CorpusConfig, build_corpus, held_out_repos, discover_files, load_corpus
 
 
 def module(seed: int, n: int = 40) -> str:

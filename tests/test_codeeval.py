@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tagparrot import codeeval
-from tagparrot.codeeval import evaluate_code_cli, execute_samples, load_humaneval, pass_at_k_table, run_sample
+from tagparrot.codeparrot import codeeval
+from tagparrot.codeparrot.codeeval import evaluate_code_cli, execute_samples, load_humaneval, pass_at_k_table, run_sample
 from tagparrot.core import TagparrotError
 
 PROBLEMS = load_humaneval()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from tagparrot.codetok import EOS, train_code_tokenizer
+from tagparrot.codeparrot.codetok import EOS, train_code_tokenizer
 
 
 @pytest.fixture(scope='module')

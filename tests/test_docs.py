@@ -19,7 +19,7 @@ BROWSER_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backg
 
 
 def _inputs():
-    for pattern in ('nbs/*.ipynb', 'tagparrot/*.py', 'docs/*', 'scripts/build_docs.py', 'figures/*.png'):
+    for pattern in ('nbs/*.ipynb', 'tagparrot/**/*.py', 'docs/*', 'scripts/build_docs.py', 'figures/*.png'):
         yield from ROOT.glob(pattern)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tagparrot.core import project_path
-from tagparrot.pretrain import export_training_script, read_metrics, stdlib_texts, train_tiny_tokenizer, write_code_corpus
+from tagparrot.codeparrot.pretrain import export_training_script, read_metrics, stdlib_texts, train_tiny_tokenizer, write_code_corpus
 
 SCRIPT = project_path('scripts', 'codeparrot_training.py')
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'TOKENIZERS_PARALLELISM': 'false', 'HF_HUB_OFFLINE': '1',

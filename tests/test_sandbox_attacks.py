@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tagparrot.codeeval import SampleCgroup, isolation_problem, load_humaneval, run_sample
+from tagparrot.codeparrot.codeeval import SampleCgroup, isolation_problem, load_humaneval, run_sample
 from tagparrot.core import project_path
 
 def cgroups_available() -> bool:

@@ -1,4 +1,4 @@
-"Integration tests of tagparrot.scaling: the CLI contracts, the power-law fit, and the notebook under papermill"
+"Integration tests of tagparrot.future.scaling: the CLI contracts, the power-law fit, and the notebook under papermill"
 import json, os, re, subprocess, sys
 from pathlib import Path
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from tagparrot.core import main
-from tagparrot.scaling import (attention_bench_cli, causal_kernel_attention_naive, causal_linear_attention,
+from tagparrot.cli import main
+from tagparrot.future.scaling import (attention_bench_cli, causal_kernel_attention_naive, causal_linear_attention,
                                fit_power_law, scaling_cli)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,12 +1,12 @@
-"Integration tests of tagparrot.sparse: every pattern's block-sparse output against dense masked attention, the layout's linear size, and the GPT-2 registry path"
+"Integration tests of tagparrot.future.sparse: every pattern's block-sparse output against dense masked attention, the layout's linear size, and the GPT-2 registry path"
 import re
 
 import pytest
 import torch
 
 from tagparrot.core import TagparrotError
-from tagparrot.scaling import attention_bench_cli
-from tagparrot.sparse import (BENCH_SETTINGS, PATTERNS, attention_mask, bench_layout, block_layout,
+from tagparrot.future.scaling import attention_bench_cli
+from tagparrot.future.sparse import (BENCH_SETTINGS, PATTERNS, attention_mask, bench_layout, block_layout,
                               block_sparse_attention, check_against_dense, dense_masked_attention,
                               register_sparse_attention)
 

@@ -9,7 +9,8 @@ import pytest
 import torch
 from datasets import Dataset
 
-from tagparrot.core import TagparrotError, main
+from tagparrot.cli import main
+from tagparrot.core import TagparrotError
 from tagparrot.data import load_issue_splits
 from tagparrot.evaluation import DecisionRule, evaluate_slices, get_method, read_results
 from tagparrot import knn, zeroshot, zeroshot_bench
