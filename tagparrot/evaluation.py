@@ -134,8 +134,9 @@ class DecisionRule:
             if self.shrink:  # a label with few positives leans on the cut fitted on all labels together
                 w = Y.sum(0) / (Y.sum(0) + self.shrink)
                 self.cuts_ = w * self.cuts_ + (1 - w) * self._global_cut(S, Y)
+                self.cuts_[Y.sum(0) == 0] = np.inf  # fitted on every labeled issue (a tagger): a label none carries is never tagged
             if (Y.sum(0) == 0).any():
-                self.note = f"{int((Y.sum(0) == 0).sum())} label(s) without a validation positive keep {'the global cut' if self.shrink else f'cut {self.cut}'}"
+                self.note = f"{int((Y.sum(0) == 0).sum())} label(s) without a validation positive {'are never tagged' if self.shrink else f'keep cut {self.cut}'}"
         if self.kind in ('threshold', 'sweep'): self.cuts_[:] = self._global_cut(S, Y)
         if self.kind in ('topk', 'sweep') and self.k is None:
             f1 = [self._select(Y, top_k(S, k)) for k in self.topks]
@@ -174,17 +175,18 @@ class DecisionRule:
 # %% ../nbs/02_evaluation.ipynb #171321a9
 @dataclass(frozen=True)
 class MethodSpec:
-    "A registry entry: class, notebook, the reference study's rule, and the model role it needs (if any)"
+    "A registry entry: class, notebook, the reference study's rule, the model role it needs (if any), and whether its `fit` needs `valid`"
     cls: str | type
     notebook: str
     reference: str = 'fixed'
     role: str | None = None
+    needs_valid: bool = False  # it chooses among its own options on a validation split
 
 METHODS = {
     'naive-bayes': MethodSpec('tagparrot.baseline:NaiveBayes', '03_baseline.ipynb'),
     'zero-shot-nli': MethodSpec('tagparrot.zeroshot:ZeroShotNLI', '04_zeroshot.ipynb', 'sweep', role='nli'),
     'zero-shot-embed': MethodSpec('tagparrot.zeroshot:ZeroShotEmbed', '04_zeroshot.ipynb', 'sweep'),
-    'naive-bayes-aug': MethodSpec('tagparrot.augment:NaiveBayesAug', '05_augment.ipynb'),
+    'naive-bayes-aug': MethodSpec('tagparrot.augment:NaiveBayesAug', '05_augment.ipynb', needs_valid=True),
     'embedding-knn': MethodSpec('tagparrot.knn:EmbeddingKNN', '06_knn.ipynb', 'threshold'),
     'finetune': MethodSpec('tagparrot.finetune:FineTune', '07_finetune.ipynb'),
     'finetune-da': MethodSpec('tagparrot.domain:FineTuneDA', '08_domain.ipynb'),

@@ -14,13 +14,13 @@ from . import __version__
 from .core import TagparrotError, cli_parser, load_object, set_seed
 from .data import (LABEL_PRESETS, TASKS, TEXT_TEMPLATE, default_issues_path, github_issues, issue_text,
                             load_issue_splits, read_issues, source_name)
-from .evaluation import METHODS, DecisionRule, f1_scores, get_method
+from .evaluation import METHODS, DecisionRule, f1_scores, get_method, method_spec
 
 # %% auto #0
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'OBJECTIVES', 'TAGGER_RULE', 'AUTO_CANDIDATES',
            'default_save_state', 'default_load_state', 'file_hashes', 'read_manifest', 'Tagger', 'load_tagger',
-           'fold_indices', 'OverBudget', 'cross_fit_scores', 'tagger_rule', 'task_scores', 'choose_method',
-           'train_tagger', 'model_card', 'train_cli', 'tag_cli']
+           'fold_indices', 'fit_method', 'OverBudget', 'cross_fit_scores', 'tagger_rule', 'task_scores',
+           'choose_method', 'train_tagger', 'model_card', 'train_cli', 'tag_cli']
 
 # %% ../nbs/18_tagger.ipynb #3097a4a0
 def _library_kind(v) -> str | None:
@@ -193,6 +193,15 @@ def fold_indices(Y, folds: int = 5, seed: int = 0) -> np.ndarray:
     return out
 
 # %% ../nbs/18_tagger.ipynb #a627b5bc
+def fit_method(method: str, labels, train, settings: dict | None = None, unsup=None, seed: int = 0):
+    "Fit `method` on `train`; one that chooses among its own options on validation gets a stratified fifth of `train` for that"
+    valid = None
+    if method_spec(method).needs_valid:
+        part = fold_indices(train['label_ids'], min(5, len(train)), seed)
+        valid, train = train.select(np.flatnonzero(part == 0)), train.select(np.flatnonzero(part != 0))
+    set_seed(seed)
+    return get_method(method, labels, **(settings or {})).fit(train, valid, unsup)
+
 class OverBudget(TagparrotError):
     "A cross-fit stopped because finishing it would pass its deadline"
 
@@ -206,8 +215,7 @@ def cross_fit_scores(method: str, labels, train, folds: int = 5, seed: int = 0, 
         per_fold = (time.perf_counter() - t0) / max(f, 1)
         if deadline is not None and f and time.perf_counter() + per_fold * (folds - f + 1) > deadline:  # +1: the refit
             raise OverBudget(f"{method}: {folds} folds and a refit need about {per_fold * (folds + 1):.0f} s, past the budget")
-        set_seed(seed)
-        m = get_method(method, labels, **(settings or {})).fit(train.select(np.flatnonzero(part != f)), None, unsup)
+        m = fit_method(method, labels, train.select(np.flatnonzero(part != f)), settings, unsup, seed)
         S[part == f] = m.predict_proba([train['text'][int(i)] for i in np.flatnonzero(part == f)])
     return S
 
@@ -254,7 +262,7 @@ def choose_method(labels, train, task: str = 'multi', objective: str = 'micro', 
 # %% ../nbs/18_tagger.ipynb #d1eb245f
 def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str = 'multi', seed: int = 0, columns=None,
                  rule: str | None = None, settings: dict | None = None, objective: str | None = None,
-                 folds: int | None = None, budget_minutes: float = 10.0) -> Tagger:
+                 folds: int | None = None, budget_minutes: float = 10.0, candidates=AUTO_CANDIDATES) -> Tagger:
     "Fit `method` (or the best of `auto`) on every labeled issue of `data`, its rule on out-of-fold scores; the tagger, unsaved"
     from datasets import concatenate_datasets
     t0 = time.perf_counter()
@@ -264,13 +272,12 @@ def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str 
     Y, objective = np.asarray(pool['label_ids'], dtype=int), objective or ('macro' if task == 'single' else 'micro')
     r = tagger_rule(task, objective, rule)
     folds = (0 if r.kind in ('single', 'fixed') and not r.calibrate else 5) if folds is None else folds
-    candidates = []
+    tried = []
     if method == 'auto':
         if settings: raise TagparrotError("--set applies to one method, not to 'auto'")
-        method, S, candidates = choose_method(splits.labels, pool, task, objective, folds or 5, seed, budget_minutes, unsup=ds['unsup'])
+        method, S, tried = choose_method(splits.labels, pool, task, objective, folds or 5, seed, budget_minutes, candidates, ds['unsup'])
     else: S = cross_fit_scores(method, splits.labels, pool, folds, seed, settings, ds['unsup']) if folds else None
-    set_seed(seed)
-    m = get_method(method, splits.labels, **(settings or {})).fit(pool, None, ds['unsup'])
+    m = fit_method(method, splits.labels, pool, settings, ds['unsup'], seed)
     if S is not None: r.fit(S, Y)
     scores = {'cross-validated': task_scores(Y, r.decide(S), splits.labels, task)} if S is not None else {}
     if published and len(ds['test']):
@@ -279,7 +286,7 @@ def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str 
         'format': FORMAT, 'format_version': FORMAT_VERSION, 'tagparrot_version': __version__,
         'method': method, 'class': f"{type(m).__module__}:{type(m).__qualname__}", 'checkpoint': str(m.checkpoint),
         'settings': m.params, 'labels': splits.labels, 'label_map': splits.label_map, 'task': task,
-        'rule': r.kind, 'decision': r.describe(), 'objective': objective, 'folds': folds, 'candidates': candidates,
+        'rule': r.kind, 'decision': r.describe(), 'objective': objective, 'folds': folds, 'candidates': tried,
         'recipe': {'template': TEXT_TEMPLATE, 'truncation': "each method's own token limit (its settings)"},
         'data': {'source': source_name(default_issues_path() if data is None else data),
                  'fingerprint': splits.fingerprint(), 'split': splits.report['split'],
@@ -373,9 +380,11 @@ def train_cli(argv=None) -> int:
     p.add_argument('--objective', choices=OBJECTIVES, help='the F1 the rule and auto maximise (default: micro for multi, macro for single)')
     p.add_argument('--folds', type=int, help='cross-fitting folds for the rule and the model card (default: 5, 0 for --task single)')
     p.add_argument('--budget-minutes', type=float, default=10.0, help='with --method auto: time for cross-validating the candidates (default: 10)')
+    p.add_argument('--candidates', nargs='+', choices=list(METHODS), default=list(AUTO_CANDIDATES), metavar='METHOD',
+                   help=f"with --method auto: the methods to compare, cheapest first (default: {' '.join(AUTO_CANDIDATES)})")
     p.add_argument('--set', nargs='*', metavar='KEY=VALUE', help="method settings, e.g. --set preset=quick (default: the method's own)")
     a = p.parse_args(argv)
-    t = train_tagger(a.data, a.labels, a.method, a.task, a.seed, a.columns, a.rule, _settings(a.set), a.objective, a.folds, a.budget_minutes)
+    t = train_tagger(a.data, a.labels, a.method, a.task, a.seed, a.columns, a.rule, _settings(a.set), a.objective, a.folds, a.budget_minutes, a.candidates)
     t.save(a.out)
     print(json.dumps({'out': str(a.out), 'method': t.manifest['method'], 'task': a.task, 'scores': t.manifest['scores']}))
     return 0
