@@ -183,7 +183,7 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
     else: print("nothing to run: every cell of the grid is already in the results (use --force to recompute)")
     df = read_results(results)
     mine = df[df.data.astype(str).isin(set(prints.values()))]
-    if len(mine): plot_study(mine, figures/'study', default_data=data is None)
+    if len(mine) and todo: plot_study(mine, figures/'study', default_data=data is None)  # a run that adds nothing leaves the figure as it is
     return {'planned': len(cells), 'skipped': sorted(skipped), 'executed': len(todo), 'failed': len(failed),
             'results': str(results), 'rows': len(mine)}
 
