@@ -264,21 +264,21 @@ def op_effects(splits, ops, seed: int = 0, sizes=None, path=None, progress: bool
     "Validation-half F1 (both rules) of `NaiveBayesAug` with each operation alone, per slice; rows appended to `path`"
     import pandas as pd
     from tqdm.auto import tqdm
-    from tagparrot.evaluation import (RESULT_COLUMNS, append_results, data_fingerprint, decision_rule, f1_scores,
-                                      git_commit, read_results, result_row, validation_halves)
+    from tagparrot.evaluation import (RESULT_COLUMNS, append_results, data_columns, decision_rule, f1_scores,
+                                      git_commit, read_results, result_row, row_id, row_ids, validation_halves)
     path = Path(path or project_path('results', 'augment_ops.csv'))
-    old = read_results(path)
-    done = set(zip(old.notes.str.extract(r'op=(\S+)')[0], old.target_size.astype(str), old.seed.astype(str))) if len(old) else set()
-    commit, data, rows = git_commit(), data_fingerprint(splits), []
+    done, commit, data, rows = set(row_ids(read_results(path))), git_commit(), data_columns(splits), []
     valid, Yv = splits.ds['valid'], np.array(splits.ds['valid']['label_ids'])
     fit_i, score_i = validation_halves(len(valid), seed)
     for size in tqdm(sizes or splits.slice_sizes, desc='operations x slices', disable=not progress):
         i = splits.slice_index(size)
         target, train = ('full' if i == len(splits.slices) - 1 else str(splits.slice_sizes[i])), splits.ds['train'].select(splits.slices[i])
         for op in ops:
-            if (op, target, str(seed)) in done: continue
+            m, settings = NaiveBayesAug(splits.labels, ops=[op], seed=seed, **params), {'op': op, 'seed': seed} | params
+            key = {'method': m.name, 'checkpoint': m.checkpoint, 'target_size': target, 'seed': seed, 'split': 'valid-half',
+                   'data': data['data'], 'params': json.dumps(settings, sort_keys=True, default=str)}
+            if all(row_id(key | {'rule': r}) in done for r in ('reference', 'tuned')): continue   # the rows' identity, as every reader reads it
             set_seed(seed)
-            m = NaiveBayesAug(splits.labels, ops=[op], seed=seed, **params)
             t0 = time.perf_counter()
             try: m.fit(train, valid, splits.ds['unsup'])
             except TagparrotError as e: print(f'{op}: skipped ({e})'); continue
@@ -287,8 +287,7 @@ def op_effects(splits, ops, seed: int = 0, sizes=None, path=None, progress: bool
             for rule in ('reference', 'tuned'):
                 r = decision_rule(rule, 'naive-bayes-aug').fit(S[fit_i], Yv[fit_i])
                 s = f1_scores(Yv[score_i], r.decide(S[score_i]), splits.labels)
-                rows.append(result_row(m, m.name, rule, r.describe(), splits, i, seed, 'valid-half', s, secs, commit,
-                                       {'op': op, 'seed': seed} | params, data))
+                rows.append(result_row(m, m.name, rule, r.describe(), splits, i, seed, 'valid-half', s, secs, commit, settings, data))
             append_results(rows[-2:], path)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 

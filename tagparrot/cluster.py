@@ -8,11 +8,9 @@ import os, sys, tempfile
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
-import pandas as pd
-
 from .core import TagparrotError
 from .data import default_issues_path
-from .evaluation import RESULT_KEY, append_results, read_results
+from .evaluation import append_results, read_results
 
 # %% auto #0
 __all__ = ['CLUSTER_REQUIREMENT', 'GPU_METHODS', 'require_distributed', 'cell_resources', 'input_files', 'localize',
@@ -37,21 +35,20 @@ def cell_resources(method: str, preset: str) -> dict:
 
 # %% ../nbs/10b_cluster.ipynb #be6b548b
 def input_files(params: dict) -> dict:
-    "Parameter name -> driver path of each input that is a local file and must travel to the workers"
+    "Parameter name -> driver path of the issues file when it is a local file that must travel to the workers"
     data = params.get('data') or default_issues_path()
-    files = {'data': Path(data)} if not str(data).startswith(('http://', 'https://')) else {}
-    if params.get('labels') and Path(str(params['labels'])).is_file(): files['labels'] = Path(params['labels'])
-    return files
+    return {'data': Path(data)} if not str(data).startswith(('http://', 'https://')) else {}
 
-def localize(params: dict, folder: Path, inputs: dict) -> dict:
-    "The cell's parameters on a worker: inputs written under `folder`, results and figure kept in it"
+def localize(params: dict, folder: Path, inputs: dict) -> tuple[dict, dict]:
+    "The cell's parameters on a worker (inputs written under `folder`, results and figure kept in it) and the notebook's environment"
     folder.mkdir(parents=True, exist_ok=True)
-    local = {**params, 'results': str(folder/'results.csv'), 'figure': str(folder/'figures'/Path(params['figure']).name)}
+    local, env = {**params, 'results': str(folder/'results.csv'), 'figure': str(folder/'figures'/Path(params['figure']).name)}, {}
     for name, (fname, blob) in inputs.items():
         (folder/'inputs').mkdir(exist_ok=True)
         (folder/'inputs'/fname).write_bytes(blob)
-        local[name] = str(folder/'inputs'/fname)
-    return local
+        if name == 'data' and params.get('data') is None: env['TAGPARROT_ISSUES'] = str(folder/'inputs'/fname)  # the default file, here
+        else: local[name] = str(folder/'inputs'/fname)
+    return local, env
 
 # %% ../nbs/10b_cluster.ipynb #8f7ae5db
 def _worker_threads() -> int:
@@ -66,9 +63,9 @@ def run_on_worker(fn, cell, params: dict, inputs: dict, seed_rows: list, timeout
     from tagparrot.core import project_path
     with tempfile.TemporaryDirectory(prefix='tagparrot-cell-') as tmp:
         tmp = Path(tmp)
-        local = localize(params, tmp, inputs)
+        local, env = localize(params, tmp, inputs)
         if seed_rows: append_results(seed_rows, local['results'])
-        rec = fn(cell, local, tmp/'runs', project_path('nbs'), _worker_threads(), timeout)
+        rec = fn(cell, local, tmp/'runs', project_path('nbs'), _worker_threads(), timeout, env)
         rows = read_results(local['results']).iloc[len(seed_rows):]
         files = {str(p.relative_to(tmp)): p.read_bytes() for d in ('runs', 'figures') if (tmp/d).exists()
                  for p in sorted((tmp/d).rglob('*')) if p.is_file()}
@@ -76,19 +73,13 @@ def run_on_worker(fn, cell, params: dict, inputs: dict, seed_rows: list, timeout
     return {'record': rec, 'rows': rows.to_dict('records'), 'files': files}
 
 # %% ../nbs/10b_cluster.ipynb #21e25219
-def _row_keys(df: pd.DataFrame) -> list:
-    return [tuple(str(v) for v in r) for r in df[RESULT_KEY].itertuples(index=False)]
-
 def collect(payload: dict, runs: Path, figures: Path, results: Path) -> dict:
     "Write a task's files under `runs` and `figures`, append its new rows to `results`; the cell's record"
     for rel, blob in payload['files'].items():
         top, rest = rel.split('/', 1)
         dest = (runs if top == 'runs' else figures)/rest
         dest.parent.mkdir(parents=True, exist_ok=True); dest.write_bytes(blob)
-    if payload['rows']:
-        have = set(_row_keys(read_results(results)))
-        new = [r for r, k in zip(payload['rows'], _row_keys(pd.DataFrame(payload['rows']))) if k not in have]
-        if new: append_results(new, results)
+    if payload['rows']: append_results(payload['rows'], results)  # rows the table already holds are not added again
     return {**payload['record'], 'notebook': str(runs/payload['record']['notebook'].split('/', 1)[1])}
 
 # %% ../nbs/10b_cluster.ipynb #ea597738

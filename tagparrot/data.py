@@ -319,11 +319,21 @@ class IssueSplits:
         return self.ds['train'].select(self.slices[self.slice_index(size)])
 
     def fingerprint(self) -> str:
-        "A short stable hash of the data: task, label map, and the text, labels and split of every issue"
-        h = hashlib.sha256(json.dumps([self.task, self.label_map, self.labels], sort_keys=True).encode())
-        for name in sorted(self.ds):
-            h.update(json.dumps([name, list(self.ds[name]['text']), list(self.ds[name]['label_ids'])]).encode())
-        return h.hexdigest()[:16]
+        "The data fingerprint: issues (in no particular order), label map and task; the same for every seed"
+        labeled = sorted(json.dumps([t, l]) for part in ('train', 'valid', 'test')
+                         for t, l in zip(self.ds[part]['text'], self.ds[part]['labels']))
+        unlabeled = sorted(self.ds['unsup']['text']) if 'unsup' in self.ds else []
+        h = hashlib.sha256(json.dumps([self.task, self.label_map, labeled, unlabeled], sort_keys=True).encode())
+        return h.hexdigest()[:12]
+
+    def split_fingerprint(self) -> str:
+        "The split's own fingerprint: label list, each part's texts and labels in order, and the slices (a results row's `data`)"
+        h = hashlib.sha1(json.dumps(self.labels).encode())
+        for part in ('train', 'valid', 'test'):
+            h.update(part.encode()); h.update('\x1e'.join(self.ds[part]['text']).encode())
+            h.update(np.asarray(self.ds[part]['label_ids'], dtype=np.int8).tobytes())
+        for s in self.slices: h.update(np.asarray(s, dtype=np.int64).tobytes())
+        return h.hexdigest()[:12]
 
 # %% ../nbs/01_data.ipynb #08cfe983
 def _dataset(df, names):

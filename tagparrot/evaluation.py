@@ -4,7 +4,8 @@
 
 # %% ../nbs/02_evaluation.ipynb #ff6eec19
 from __future__ import annotations
-import fcntl, hashlib, inspect, json, os, subprocess, tempfile, time
+import fcntl, inspect, json, os, subprocess, tempfile, time
+from collections import namedtuple
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,11 @@ from .core import TagparrotError, load_object, project_path, save_figure, set_se
 from .data import TRAIN_SIZES
 
 # %% auto #0
-__all__ = ['RULE_KINDS', 'METHODS', 'RESULT_COLUMNS', 'RESULT_KEY', 'f1_scores', 'TaggingMethod', 'best_label_cut', 'top_k',
-           'platt_scaling', 'DecisionRule', 'MethodSpec', 'method_spec', 'get_method', 'decision_rule',
-           'validation_halves', 'default_results_path', 'read_results', 'append_results', 'git_commit',
-           'data_fingerprint', 'done_keys', 'target_name', 'result_row', 'evaluate_slices', 'summarize',
-           'reference_scores', 'plot_metrics']
+__all__ = ['RULE_KINDS', 'METHODS', 'RESULT_COLUMNS', 'RESULT_KEY', 'ROW_IDENTITY', 'RowId', 'f1_scores', 'TaggingMethod',
+           'best_label_cut', 'top_k', 'platt_scaling', 'DecisionRule', 'MethodSpec', 'method_spec', 'get_method',
+           'decision_rule', 'validation_halves', 'row_id', 'row_ids', 'default_results_path', 'read_results',
+           'append_results', 'git_commit', 'data_columns', 'done_keys', 'target_name', 'result_row', 'evaluate_slices',
+           'summarize', 'reference_scores', 'plot_metrics']
 
 # %% ../nbs/02_evaluation.ipynb #a828ecf0
 def f1_scores(y_true, y_pred, labels: list[str]) -> dict:
@@ -222,8 +223,18 @@ def validation_halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 # %% ../nbs/02_evaluation.ipynb #b7c192f4
 RESULT_COLUMNS = ['method', 'checkpoint', 'rule', 'decision', 'train_size', 'target_size', 'slice_index', 'seed', 'split',
-                  'micro_f1', 'macro_f1', 'per_label', 'seconds', 'notes', 'git_commit', 'params', 'data']
+                  'micro_f1', 'macro_f1', 'per_label', 'seconds', 'notes', 'git_commit', 'params', 'data', 'dataset']
 RESULT_KEY = ['method', 'checkpoint', 'rule', 'target_size', 'seed', 'split', 'data']
+ROW_IDENTITY = RESULT_KEY + ['params']  # the key and the settings: an ablation's variants share a key, not their settings
+RowId = namedtuple('RowId', ROW_IDENTITY)
+
+def row_id(row) -> RowId:
+    "A results row's identity (a dict or a frame's row): its key and its settings, as strings, whatever read them"
+    return RowId(*(str(row.get(c, '')) for c in ROW_IDENTITY))
+
+def row_ids(df: pd.DataFrame) -> list[RowId]:
+    "The identity (`row_id`) of every row of `df`"
+    return [row_id(r) for r in df.to_dict('records')]
 
 def default_results_path() -> Path: return project_path('results', 'results.csv')
 
@@ -239,11 +250,8 @@ def read_results(path=None) -> pd.DataFrame:
     "The results table (empty with the schema's columns when there is none yet)"
     path = Path(path or default_results_path())
     if not path.exists(): return pd.DataFrame(columns=RESULT_COLUMNS)
-    return pd.read_csv(path, keep_default_na=False, dtype={'notes': str, 'git_commit': str, 'checkpoint': str, 'target_size': str, 'data': str})
-
-def _row_ids(df: pd.DataFrame) -> pd.Series:
-    "One string per row: its key and its settings (an ablation's variants share a key but not their settings)"
-    return df[RESULT_KEY + ['params']].astype(str).agg('\x1f'.join, axis=1) if len(df) else pd.Series([], dtype=str)
+    df = pd.read_csv(path, keep_default_na=False, dtype={c: str for c in ('notes', 'git_commit', 'checkpoint', 'target_size', 'data', 'dataset')})
+    return df.assign(**{c: '' for c in RESULT_COLUMNS if c not in df})  # a table written before a column existed reads with it empty
 
 def append_results(rows: list[dict], path=None) -> Path:
     "Append rows atomically under a lock; earlier rows are never lost, and a row already there (same key and settings) is not added twice"
@@ -253,7 +261,8 @@ def append_results(rows: list[dict], path=None) -> Path:
     if missing: raise TagparrotError(f"results rows lack the column(s) {sorted(missing)}")
     with _locked(path):
         old = read_results(path)
-        new = new[~_row_ids(new).isin(set(_row_ids(old)))]  # two runs of the same cell write it once
+        have = set(row_ids(old))
+        new = new[[i not in have for i in row_ids(new)]]  # two runs of the same cell write it once
         table = pd.concat([old, new[RESULT_COLUMNS]], ignore_index=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.results-', suffix='.csv')
         with os.fdopen(fd, 'w') as f:
@@ -268,19 +277,13 @@ def git_commit() -> str:
                                cwd=project_path(), timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError): return ''
 
-def data_fingerprint(splits) -> str:
-    "A short hash of the splits' texts, labels and slices and of the label list: rows of other data never match it"
-    h = hashlib.sha1(json.dumps(splits.labels).encode())
-    for part in ('train', 'valid', 'test'):
-        h.update(part.encode()); h.update('\x1e'.join(splits.ds[part]['text']).encode())
-        h.update(np.asarray(splits.ds[part]['label_ids'], dtype=np.int8).tobytes())
-    for s in splits.slices: h.update(np.asarray(s, dtype=np.int64).tobytes())
-    return h.hexdigest()[:12]
+def data_columns(splits) -> dict:
+    "What a row records of its data: the split's own fingerprint (`data`, part of the row's key) and the data fingerprint"
+    return {'data': splits.split_fingerprint(), 'dataset': splits.fingerprint()}
 
 def done_keys(path=None) -> set:
-    "Keys (method, checkpoint, rule, target_size, seed, split, data) and settings (JSON) of rows already in the results table"
-    df = read_results(path)
-    return {tuple(str(v) for v in r) for r in df[RESULT_KEY + ['params']].itertuples(index=False)}
+    "The identities (`row_id`) of the rows already in the results table"
+    return set(row_ids(read_results(path)))
 
 # %% ../nbs/02_evaluation.ipynb #bcd9b8b0
 def target_name(splits, i: int) -> str:
@@ -288,13 +291,13 @@ def target_name(splits, i: int) -> str:
     return 'full' if i == len(splits.slices) - 1 else str(splits.slice_sizes[i])
 
 def result_row(m, method: str, rule: str, decision: dict, splits, i: int, seed: int, split: str, scores: dict,
-               seconds: float, commit: str, params: dict, data: str) -> dict:
+               seconds: float, commit: str, params: dict, data: dict) -> dict:
     "The results row of method `m`, fitted on slice `i` of `splits`, scored on `split` under `rule`"
     return {'method': method, 'checkpoint': m.checkpoint, 'rule': rule, 'decision': json.dumps(decision),
             'train_size': len(splits.slices[i]), 'target_size': target_name(splits, i), 'slice_index': i, 'seed': seed,
             'split': split, 'micro_f1': round(scores['micro_f1'], 4), 'macro_f1': round(scores['macro_f1'], 4),
             'per_label': json.dumps(scores['per_label']), 'seconds': round(seconds, 2), 'notes': m.notes,
-            'git_commit': commit, 'params': json.dumps(params, sort_keys=True, default=str), 'data': data}
+            'git_commit': commit, 'params': json.dumps(params, sort_keys=True, default=str), **data}
 
 def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict | None = None, results=None,
                     rules=('reference', 'tuned'), split: str = 'test', force: bool = False, fallback: str | None = None) -> pd.DataFrame:
@@ -302,13 +305,15 @@ def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict
     from tqdm.auto import tqdm
     params, sizes = params or {}, sizes or splits.slice_sizes
     settings = json.dumps(params, sort_keys=True, default=str)  # a row is done only for the same settings
-    done, commit, data, rows = set() if force else done_keys(results), git_commit(), data_fingerprint(splits), []
+    done, commit, data, rows = set() if force else done_keys(results), git_commit(), data_columns(splits), []
     valid, scored = splits.ds['valid'], splits.ds[split]
     for size in tqdm(sizes, desc=method, unit='slice'):
         i = splits.slice_index(size)
         set_seed(seed)
         m = get_method(method, splits.labels, **params)
-        todo = [r for r in rules if (method, str(m.checkpoint), r, target_name(splits, i), str(seed), split, data, settings) not in done]
+        key = {'method': method, 'checkpoint': m.checkpoint, 'target_size': target_name(splits, i), 'seed': seed, 'split': split,
+               'data': data['data'], 'params': settings}
+        todo = [r for r in rules if row_id(key | {'rule': r}) not in done]
         if not todo: continue
         t0, train = time.perf_counter(), splits.ds['train'].select(splits.slices[i])
         m.fit(train, valid, splits.ds['unsup'])
@@ -333,7 +338,8 @@ def summarize(df: pd.DataFrame, split: str = 'test', rule: str | None = 'tuned')
     "Mean and standard deviation over seeds per method and target size under `rule` (None: every rule, as a column)"
     df = df[df.split == split] if rule is None else df[(df.split == split) & (df.rule == rule)]
     df = df.astype({'train_size': int, 'micro_f1': float, 'macro_f1': float, 'target_size': str})
-    df = df.drop_duplicates(RESULT_KEY, keep='last')  # a cell re-run after a kill may have written its row twice
+    df = df[~pd.Series(row_ids(df), index=df.index, dtype=object).duplicated(keep='last')]  # a cell re-run after a kill may have written its row twice
+    _refuse_variants(df)
     keys = ['method', 'target_size'] + ([] if rule else ['rule'])
     g = df.groupby(keys)
     out = g[['micro_f1', 'macro_f1']].mean().join(g[['micro_f1', 'macro_f1']].std(ddof=0).fillna(0).add_suffix('_std'))
@@ -341,6 +347,17 @@ def summarize(df: pd.DataFrame, split: str = 'test', rule: str | None = 'tuned')
     return out.sort_values(keys, key=lambda c: c.map(_size_order) if c.name == 'target_size' else c, ignore_index=True)
 
 def _size_order(t: str) -> float: return float('inf') if t == 'full' else float(t)
+
+def _refuse_variants(df: pd.DataFrame):
+    "One row per method, rule, size, seed and split, or an error naming the variants that a mean would merge"
+    slot = ['method', 'rule', 'target_size', 'seed', 'split']
+    clash = df[df.astype({'seed': str}).duplicated(slot, keep=False)]
+    if len(clash):
+        r = clash.iloc[0]
+        same = clash[(clash[slot].astype(str) == r[slot].astype(str)).all(axis=1)]
+        differ = [c for c in ('checkpoint', 'params', 'data') if c in same and same[c].astype(str).nunique() > 1]
+        raise TagparrotError(f"'{r.method}' has {len(same)} rows for one slice ({r.target_size}), seed ({r.seed}) and rule ({r.rule}) "
+                             f"that differ in {', '.join(differ)}: keep one variant (filter the rows on {differ[0]}) before summarizing")
 
 def reference_scores(path=None) -> pd.DataFrame:
     "The reference study's test F1 per method and slice in long form (method, metric, train_size, f1)"

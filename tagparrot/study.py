@@ -14,15 +14,14 @@ import pandas as pd
 
 from .core import TagparrotError, cli_parser, project_path, project_root, registry_preset, resolve_checkpoint
 from .cluster import DaskPool
-from .data import TRAIN_SIZES
-from .data import load_issue_splits
-from .evaluation import METHODS, _locked, data_fingerprint, default_results_path, method_spec, read_results, summarize
+from .data import TRAIN_SIZES, load_issue_splits
+from .evaluation import METHODS, _locked, default_results_path, method_spec, read_results, row_ids, summarize
 
 # %% auto #0
 __all__ = ['NOTEBOOKS', 'PRESETS', 'REFERENCE_METHODS', 'BEYOND_METHODS', 'BASELINES', 'Cell', 'method_available', 'plan_grid',
-           'cell_done', 'kernel_name', 'cell_parameters', 'run_cell', 'plot_study', 'data_fingerprints',
-           'default_data_rows', 'run_study', 'study_cli', 'results_table', 'winners', 'rule_gain', 'cost_table',
-           'goal_check', 'per_label_table', 'plot_per_label', 'method_gap', 'findings_table']
+           'StudyData', 'study_data', 'cell_done', 'kernel_name', 'cell_parameters', 'run_cell', 'plot_study',
+           'data_fingerprints', 'default_data_rows', 'run_study', 'study_cli', 'results_table', 'winners', 'rule_gain',
+           'cost_table', 'goal_check', 'per_label_table', 'plot_per_label', 'method_gap', 'findings_table']
 
 # %% ../nbs/10_study.ipynb #7d6c5c0f
 NOTEBOOKS = {m: spec.notebook for m, spec in METHODS.items()}  # read from the registry, never kept twice
@@ -68,13 +67,36 @@ def plan_grid(preset='default', methods=None, seeds=None, sizes=None, checkpoint
              for m, c, s in itertools.product([m for m in methods if m not in skipped], checkpoints, seeds)]
     return cells, skipped
 
+# %% ../nbs/10_study.ipynb #2387b866
+@dataclass(frozen=True)
+class StudyData:
+    "What every cell of a study computes on: the issues (None: the shared default file), the label map itself and the task"
+    source: str | None
+    label_map: tuple  # sorted (raw label, label) pairs: hashable, and the same map wherever a cell runs
+    task: str = 'multi'
+    def splits(self, seed: int):
+        "The splits `seed` draws from these issues"
+        return load_issue_splits(self.source, dict(self.label_map), seed=seed, task=self.task)
+    def parameters(self) -> dict:
+        "The data parameters of a method notebook"
+        return {'data': self.source, 'labels': dict(self.label_map)}
+
+def study_data(data=None, labels=None, task: str = 'multi') -> StudyData:
+    "The study's data resolved once: the default file takes the `hf-datasets` map, another file every label it carries unless `labels` names a map"
+    if task != 'multi': raise TagparrotError(f"the study's method notebooks run the multilabel task, not '{task}'")
+    label_map = load_issue_splits(data, labels, seed=0).label_map  # the data module's rule, applied here and only here
+    return StudyData(None if data is None else str(data), tuple(sorted(label_map.items())), task)
+
 # %% ../nbs/10_study.ipynb #4810a69f
-def cell_done(cell: Cell, df: pd.DataFrame, data: str, split: str = 'test', rules=('reference', 'tuned')) -> bool:
-    "Does the results frame hold every slice row of `cell`, under every rule, for the data fingerprinted `data`?"
-    r = df[(df.method == cell.method) & (df.seed.astype(int) == cell.seed) & (df.split == split) & (df.data.astype(str) == data)]
-    if cell.checkpoint is not None: r = r[r.checkpoint == resolve_checkpoint(cell.checkpoint).name]
-    want = {str(s) for s in (cell.sizes or (*TRAIN_SIZES, 'full'))}
-    return all(want <= set(r[r.rule == rule].target_size.astype(str)) for rule in rules)
+def _budget(params: str) -> str | None: return json.loads(params or '{}').get('preset')
+
+def cell_done(cell: Cell, df: pd.DataFrame, data: str, split: str = 'test', rules=('reference', 'tuned'), budget: str | None = None) -> bool:
+    "Does the results frame hold every slice row of `cell`, under every rule, for the data fingerprinted `data` (and `budget`)?"
+    ck = None if cell.checkpoint is None else resolve_checkpoint(cell.checkpoint).name
+    have = {(i.rule, i.target_size) for i in row_ids(df)
+            if (i.method, i.seed, i.split, i.data) == (cell.method, str(cell.seed), split, data) and ck in (None, i.checkpoint)
+            and (budget is None or _budget(i.params) in (None, budget))}
+    return all((r, str(s)) in have for r in rules for s in (cell.sizes or (*TRAIN_SIZES, 'full')))
 
 # %% ../nbs/10_study.ipynb #1f722265
 def kernel_name() -> str:
@@ -82,19 +104,19 @@ def kernel_name() -> str:
     from jupyter_client.kernelspec import KernelSpecManager
     return 'tagparrot' if 'tagparrot' in KernelSpecManager().find_kernel_specs() else 'python3'
 
-def cell_parameters(cell: Cell, budget: str, results: Path, figures: Path, data=None, labels='hf-datasets') -> dict:
-    "The papermill parameters of a cell (the standard parameters cell of every method notebook)"
+def cell_parameters(cell: Cell, budget: str, results: Path, figures: Path, data: StudyData) -> dict:
+    "The papermill parameters of a cell (the standard parameters cell of every method notebook), its data named explicitly"
     return {'methods': [cell.method], 'seeds': [cell.seed], 'sizes': list(cell.sizes) if cell.sizes else None,
-            'preset': budget, 'checkpoint': cell.checkpoint, 'results': str(results), 'data': data, 'labels': labels,
+            'preset': budget, 'checkpoint': cell.checkpoint, 'results': str(results), **data.parameters(),
             'figure': str(figures/cell.method)}
 
-def run_cell(cell: Cell, params: dict, runs: Path, nbs: Path, threads: int = 1, timeout: int | None = None) -> dict:
-    "Execute the cell's notebook with papermill in its own process; returns a status record"
+def run_cell(cell: Cell, params: dict, runs: Path, nbs: Path, threads: int = 1, timeout: int | None = None, env: dict | None = None) -> dict:
+    "Execute the cell's notebook with papermill in its own process (`env`: variables to add); returns a status record"
     out = runs/cell.method/f"{cell.slug()}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, '-m', 'papermill', str(nbs/NOTEBOOKS[cell.method]), str(out), '-k', kernel_name(),
            '--no-progress-bar', '--cwd', str(nbs), '-y', json.dumps(params)]
-    env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads), 'TOKENIZERS_PARALLELISM': 'false'}
+    env = {**os.environ, **(env or {}), 'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads), 'TOKENIZERS_PARALLELISM': 'false'}
     env.pop('IN_TEST', None)  # the notebook's preset comes from the parameters, not from nbdev_test
     t0 = time.time()
     with open(out.with_suffix('.log'), 'w') as log:
@@ -119,9 +141,10 @@ def plot_study(df: pd.DataFrame, path=None, split: str = 'test', rule: str = 'tu
         except FileNotFoundError: pass
     return plot_metrics(df, path=path, reference=ref, split=split, rule=rule)
 
-def data_fingerprints(seeds, data=None, labels='hf-datasets') -> dict:
-    "Seed -> fingerprint of the splits that seed draws from `data` (what resume compares rows against)"
-    return {s: data_fingerprint(load_issue_splits(data, labels, seed=s)) for s in seeds}
+def data_fingerprints(seeds, data: StudyData | None = None) -> dict:
+    "Seed -> the split fingerprint of what that seed draws from `data` (default: the shared file): what resume compares rows against"
+    data = data or study_data()
+    return {s: data.splits(s).split_fingerprint() for s in seeds}
 
 def default_data_rows(df: pd.DataFrame, split: str = 'test') -> pd.DataFrame:
     "The `split` rows of the default data: those whose fingerprint is that of the splits their seed draws from the shared file"
@@ -129,7 +152,7 @@ def default_data_rows(df: pd.DataFrame, split: str = 'test') -> pd.DataFrame:
     return df[(df.split == split) & df.data.astype(str).isin(data_fingerprints(sorted(set(df.seed.astype(int)))).values())]
 
 def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, checkpoints=(None,), jobs=None,
-              force=False, data=None, labels='hf-datasets', timeout=None, executor='local', address=None) -> dict:
+              force=False, data=None, labels=None, timeout=None, executor='local', address=None) -> dict:
     "Run the study's grid through papermill (`executor`: 'local' pool or 'dask' cluster at `address`); returns a summary"
     if executor not in ('local', 'dask'): raise TagparrotError(f"unknown executor '{executor}' (choose local or dask)")
     from tqdm.auto import tqdm
@@ -139,8 +162,9 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
     nbs = project_path('nbs')
     cells, skipped = plan_grid(preset, methods, seeds, sizes, checkpoints, nbs)
     for m, why in skipped.items(): print(f"skipping {m}: {why}")
-    done, prints = read_results(results), data_fingerprints(sorted({c.seed for c in cells}), data, labels)
-    todo = [c for c in cells if force or not cell_done(c, done, prints[c.seed])]
+    task, budget = study_data(data, labels), PRESETS[preset]['budget']
+    done, prints = read_results(results), data_fingerprints(sorted({c.seed for c in cells}), task)
+    todo = [c for c in cells if force or not cell_done(c, done, prints[c.seed], budget=budget)]
     print(f"{len(cells)} cells planned, {len(cells) - len(todo)} already done, {len(todo)} to run")
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -149,8 +173,8 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
         runs.mkdir(parents=True, exist_ok=True)
         pool = ThreadPoolExecutor(jobs) if executor == 'local' else DaskPool(address, preset, jobs)  # 10b_cluster
         with pool, tqdm(total=len(todo), desc=f"study ({preset})", unit='cell') as bar:
-            futs = [pool.submit(run_cell, c, cell_parameters(c, PRESETS[preset]['budget'], results, figures, data, labels),
-                                runs, nbs, threads, timeout) for c in todo]
+            futs = [pool.submit(run_cell, c, cell_parameters(c, budget, results, figures, task), runs, nbs, threads, timeout)
+                    for c in todo]
             for f in as_completed(futs):
                 rec = f.result(); bar.update(1)
                 if rec['status'] != 'ok':
@@ -159,7 +183,7 @@ def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, 
     else: print("nothing to run: every cell of the grid is already in the results (use --force to recompute)")
     df = read_results(results)
     mine = df[df.data.astype(str).isin(set(prints.values()))]
-    if len(mine): plot_study(mine, figures/'study', default_data=data is None)
+    if len(mine) and todo: plot_study(mine, figures/'study', default_data=data is None)  # a run that adds nothing leaves the figure as it is
     return {'planned': len(cells), 'skipped': sorted(skipped), 'executed': len(todo), 'failed': len(failed),
             'results': str(results), 'rows': len(mine)}
 

@@ -50,5 +50,15 @@ def test_table_and_speech_skip_offline(monkeypatch):
         with pytest.raises(TagparrotError) as e: call()
         assert '\n' not in str(e.value) and 'HF_HUB_OFFLINE=1' in str(e.value)
 
+def test_table_and_speech_skip_when_the_hub_is_unreachable(monkeypatch):
+    "No switch set and no network (here: a Hub address whose port is closed): the same one-line error as switched off"
+    import socket
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); endpoint = f"http://127.0.0.1:{s.getsockname()[1]}"
+    for v in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'): monkeypatch.delenv(v, raising=False)
+    monkeypatch.setenv('HF_ENDPOINT', endpoint)
+    for call in (lambda: answer_table_questions(book_table()), lambda: transcribe(np.zeros(800))):
+        with pytest.raises(TagparrotError) as e: call()
+        assert '\n' not in str(e.value) and f'the Hub is not reachable ({endpoint} did not answer)' in str(e.value)
+
 def test_unknown_preset():
     with pytest.raises(TagparrotError, match="unknown preset 'huge'"): run_beyond_text('huge')

@@ -14,9 +14,9 @@ SCORES = ['micro_f1', 'macro_f1', 'per_label', 'train_size']
 
 
 def study(out, **kw):
-    "The quick preset, in this process (one import of the package for every run); the run's summary"
+    "The quick preset, in this process (one import of the package for every run), no label map named, as `tagparrot study` runs it"
     from tagparrot.study import run_study
-    return run_study('quick', out, **kw)
+    return run_study('quick', out, labels=None, **kw)
 
 
 def in_thread(fn):
@@ -97,8 +97,20 @@ def test_cluster_rows_match_local_pool_and_a_killed_worker_loses_only_its_cell(t
     got, want = rows(out), rows(tmp_path/'local')
     assert not got.duplicated(KEY).any()
     pd.testing.assert_frame_equal(got[KEY + SCORES], want[KEY + SCORES])
+    same_values(got, want)
     for f in ('ck-default_seed-0_sizes-8-32.ipynb', 'ck-default_seed-0_sizes-8-32.log'): assert (out/'runs'/'naive-bayes'/f).exists()
     assert study(out, executor='dask', address=cluster)['executed'] == 0
+
+
+def same_values(got, want):
+    "The Dask rows are the local pool's, value for value (all but the seconds a slice took), on the default data"
+    from tagparrot.data import load_issue_splits
+    from tagparrot.evaluation import RESULT_COLUMNS
+    cols = [c for c in RESULT_COLUMNS if c != 'seconds']
+    pd.testing.assert_frame_equal(got[cols].sort_values(cols, ignore_index=True), want[cols].sort_values(cols, ignore_index=True))
+    splits = load_issue_splits(seed=0)   # the shared file through the hf-datasets map, as the local pool reads it
+    assert set(got.data) == {splits.split_fingerprint()} and set(got.dataset) == {splits.fingerprint()}
+    assert len(json.loads(got.per_label[0])) == len(splits.labels)
 
 
 def test_dask_executor_without_distributed_says_what_to_install(tmp_path, capsys):

@@ -52,8 +52,7 @@ def test_failed_cells_are_recorded_and_do_not_stop_the_others(tmp_path):
 
 def test_readme_table_is_generated_from_the_csv(tmp_path):
     from tagparrot.data import load_issue_splits
-    from tagparrot.evaluation import data_fingerprint
-    data = {s: data_fingerprint(load_issue_splits(seed=s)) for s in (0, 1)}
+    data = {s: load_issue_splits(seed=s).split_fingerprint() for s in (0, 1)}
     rows = [{'method': m, 'checkpoint': '-', 'rule': r, 'decision': '{}', 'train_size': n, 'target_size': t, 'slice_index': 0,
              'seed': s, 'split': 'test', 'micro_f1': f - d, 'macro_f1': (f - d) / 2, 'per_label': '{}', 'seconds': 1.0, 'notes': '',
              'git_commit': '', 'params': '{}', 'data': data[s]}
