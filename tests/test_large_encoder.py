@@ -69,3 +69,10 @@ def test_the_real_parts_assemble_to_the_upstream_weights():
     assert (weights.stat().st_size, h.hexdigest()) == (437_971_872, MPNET.weights_sha256)
     assert resolve_checkpoint('mpnet').path == str(folder) and (folder/'tokenizer.json').is_file()
     assert not any(p.name.lower() == 'desktop.ini' for p in folder.rglob('*'))
+
+
+def test_a_cache_that_cannot_be_written_is_one_line(tmp_path):
+    spec, parts = split_zip(tmp_path, {'m/w.bin': b'weights'})
+    (tmp_path/'not-a-folder').write_text('')
+    with pytest.raises(TagparrotError, match=r"^cannot assemble m in .*not-a-folder: \[Errno \d+\] .* TAGPARROT_CACHE moves the cache\)$"):
+        assemble(spec, parts, tmp_path/'not-a-folder')
