@@ -11,8 +11,11 @@ __doc__ = "Transformers at both ends of the data spectrum: tagging GitHub issues
 
 # %% ../nbs/19_package.ipynb #9bae3cfe
 def __getattr__(name):
-    "The tagger's entry points at the package's top level, imported on first use"
+    "The tagger's and the labeling tools' entry points at the package's top level, imported on first use"
     if name in ('load_tagger', 'train_tagger', 'Tagger'):
         from tagparrot import tagger
         return getattr(tagger, name)
+    if name in ('suggest_issues', 'check_labels'):
+        from tagparrot import labeling
+        return getattr(labeling, name)
     raise AttributeError(f"module 'tagparrot' has no attribute '{name}'")

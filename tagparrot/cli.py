@@ -22,6 +22,8 @@ COMMANDS = {
     'scaling': 'tagparrot.future.scaling:scaling_cli',
     'train': 'tagparrot.tagger:train_cli',
     'tag': 'tagparrot.tagger:tag_cli',
+    'suggest': 'tagparrot.labeling:suggest_cli',
+    'check-labels': 'tagparrot.labeling:check_labels_cli',
     'beyond-text': 'tagparrot.future.beyond:beyond_text_cli',
 }
 BENCHES = {

@@ -157,7 +157,7 @@ def suggest_issues(tagger, recs, n: int = 20, strategy: str = 'diversity', seed:
     labeled = [i for i, r in enumerate(recs) if _is_labeled(r, tagger.manifest['label_map'])]
     if len(labeled) == len(recs): raise TagparrotError("no unlabeled issues to suggest: every issue already carries a label of the tagger")
     texts = tagger.texts(recs)
-    S = tagger.predict_proba(texts) if strategy in ('uncertainty', 'hybrid') else None
+    S = tagger.rule.transform(tagger.predict_proba(texts)) if strategy in ('uncertainty', 'hybrid') else None  # the scale the cuts are on
     X = issue_embeddings(texts) if strategy in ('diversity', 'hybrid') else None
     picks = select_issues(strategy, n, labeled, S, _cuts(tagger.rule, len(tagger.labels)), X, tagger.labels, texts, seed)
     ident = lambda r: {'number': recs[r]['number']} if recs[r].get('number') is not None else {'row': r + 1}
