@@ -302,8 +302,6 @@ def parse_args(argv=None):
     if bad := [s for s in chosen + [s for s in a.skip.split(',') if s] if s not in STAGES]:
         p.error(f'unknown stage(s) {bad}: choose from {",".join(STAGES)}')
     a.stages = [s for s in STAGES if s in chosen and s not in a.skip.split(',')]
-    a.work = a.work or Path(tempfile.mkdtemp(prefix='gpu-check-'))
-    a.out = a.out or (Path(tempfile.mkdtemp(prefix='gpu-check-smoke-')) if a.cpu_smoke else ROOT/'results')
     return a
 
 
@@ -315,6 +313,8 @@ def main(argv=None) -> int:
         print('gpu_check: no CUDA device (torch.cuda.is_available() is False); --cpu-smoke runs the dry run on the CPU',
               file=sys.stderr)
         return 2
+    args.work = args.work or Path(tempfile.mkdtemp(prefix='gpu-check-'))
+    args.out = args.out or (Path(tempfile.mkdtemp(prefix='gpu-check-smoke-')) if args.cpu_smoke else ROOT/'results')
     end, statuses = time.monotonic() + args.budget, {}
     print(f"[gpu_check] {device_info()['device']}; stages {','.join(args.stages)}; results in {args.out}; work in {args.work}", flush=True)
     for stage in args.stages:
