@@ -1,6 +1,6 @@
 """Training tokens/s of scripts/codeparrot_training.py against the HF `Trainer`, same model, data and batch.
 
-    python benchmarks/bench_pretrain_vs_trainer.py [--steps 60] [--rounds 2] [--preset tiny] [extra script args]
+    python benchmarks/bench_pretrain_vs_trainer.py [--steps 60] [--rounds 2] [--preset tiny] [--json PATH] [extra script args]
 
 Both train the same GPT-2 (the preset's shape, SDPA attention) from the same seed on the same
 `ConstantLengthDataset` stream (the tiny preset's built-in data: the standard library and its small BPE), batch
@@ -8,7 +8,8 @@ size, no accumulation, AdamW with the same groups, cosine schedule and clipping,
 in its own process, alternating; tokens/s is measured after the first `--warmup` steps (start-up, first buffer and
 compilation are not steady state). Printed per round and as medians: tokens/s (wall clock), tokens per second of
 the process's CPU time (what to compare on a shared CPU, where wall clock mostly measures the neighbours), MFU on
-a GPU, and the median of the per-round ratios script / Trainer.
+a GPU, and the median of the per-round ratios script / Trainer. `--json PATH` also writes the rounds, and per side
+the median and spread (min, max) of each figure, to PATH.
 
 On a GPU, run benchmarks/gpu_gpt2_small.sh instead (bf16, GPT-2 small, MFU).
 """
@@ -81,6 +82,7 @@ def main():
     p.add_argument('--rounds', type=int, default=3); p.add_argument('--preset', default='tiny')
     p.add_argument('--threads', type=int, default=1, help='CPU threads per side (0: torch default)')
     p.add_argument('--trainer_compile', action='store_true', help='also torch.compile on the Trainer side')
+    p.add_argument('--json', help='also write the rounds, medians and spreads to this JSON file (after every round)')
     p.add_argument('--role', default='bench'); p.add_argument('--out')
     args, extra = p.parse_known_args(); args.extra = extra
     if args.role == 'trainer': return run_trainer(args)
@@ -95,6 +97,7 @@ def main():
         t = json.loads(subprocess.run(t_cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
         rounds.append((s, t))
         print(f"round {r}: script {describe(s)}, Trainer {describe(t)}", flush=True)
+        if args.json: Path(args.json).write_text(json.dumps(summarise(args, rounds), indent=1))  # a cut-off run keeps its rounds
     med = statistics.median
     print(f"model {rounds[0][0]['parameters']/1e6:.1f}M parameters, preset {args.preset}, {args.steps} steps "
           f"({args.warmup} warm-up), {args.rounds} alternating rounds")
@@ -106,6 +109,22 @@ def main():
     print(f"ratio script/Trainer (median of per-round ratios): "
           f"{med([s['tokens_per_s'] / t['tokens_per_s'] for s, t in rounds]):.2f}x tokens/s, "
           f"{med([s['tokens_per_cpu_s'] / t['tokens_per_cpu_s'] for s, t in rounds]):.2f}x tokens per CPU-second")
+
+
+def spread(values) -> dict:
+    "Median, min and max of a figure over rounds (None where a side has no such figure, e.g. MFU on a CPU)"
+    v = [x for x in values if x is not None]
+    return {'median': statistics.median(v), 'min': min(v), 'max': max(v)} if v else None
+
+
+def summarise(args, rounds) -> dict:
+    "Everything the printout says, as one JSON-ready dict"
+    keys = ('tokens_per_s', 'tokens_per_cpu_s', 'mfu')
+    sides = {name: {k: spread([r[i][k] for r in rounds]) for k in keys} for i, name in enumerate(('script', 'trainer'))}
+    return {'preset': args.preset, 'steps': args.steps, 'warmup': args.warmup, 'rounds': len(rounds),
+            'parameters': rounds[0][0]['parameters'], 'extra_args': args.extra, **sides,
+            'ratio_tokens_per_s': spread([s['tokens_per_s'] / t['tokens_per_s'] for s, t in rounds]),
+            'per_round': [{'script': s, 'trainer': t} for s, t in rounds]}
 
 
 if __name__ == '__main__':

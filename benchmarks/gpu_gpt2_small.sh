@@ -9,6 +9,7 @@
 # Needs: a CUDA build of torch, transformers 5.x, datasets, accelerate, tokenizers (see settings.ini pins).
 # Data: the Python standard library as a corpus and a 32,768-token BPE fitted on it (built here, ~1 min):
 # what is measured is the training step, fed through the real ConstantLengthDataset.
+# benchmarks/gpu_check.sh runs this comparison too (3 rounds, JSON), with the resume, zero-shot and encoder checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"  # bench_constant_length.py imports tagparrot from this checkout
@@ -18,20 +19,8 @@ WORK=${WORK:-$(mktemp -d /tmp/gpt2-small-bench.XXXX)}
 export TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 $PY -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.__version__, torch.cuda.get_device_name())"
 
-$PY - "$WORK" <<'PYEOF'
-import gzip, json, sys
-from pathlib import Path
-sys.path.insert(0, 'scripts')
-import codeparrot_training as cp
-work = Path(sys.argv[1])
-if not (work/'tok'/'tokenizer.json').exists(): cp.train_tiny_tokenizer(cp.stdlib_split()[0], 32768, work/'tok')
-for split, texts in zip(('train', 'valid'), cp.stdlib_split()):
-    (work/'corpus'/split).mkdir(parents=True, exist_ok=True)
-    for k in range(0, len(texts), 8):   # many small shards, so every DataLoader worker gets some
-        with gzip.open(work/'corpus'/split/f'{k//8:04d}.jsonl.gz', 'wt') as f:
-            f.writelines(json.dumps({'content': t}) + '\n' for t in texts[k:k+8])
-print('data ready in', work)
-PYEOF
+$PY -c "import sys; sys.path.insert(0, 'benchmarks'); from pathlib import Path; from gpu_check import prepare_corpus
+prepare_corpus(Path(sys.argv[1]), 32768); print('data ready in', sys.argv[1])" "$WORK"
 
 $PY benchmarks/bench_pretrain_vs_trainer.py --preset small --steps "$STEPS" --warmup 50 --rounds 1 --threads 0 \
     --dataset_dir "$WORK/corpus" --tokenizer "$WORK/tok" --train_batch_size "$BATCH" --mixed_precision bf16 \
