@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 
 from .core import TagparrotError, cli_parser, resolve_checkpoint
-from .data import (LABEL_PRESETS, binarize, default_issues_path, get_label_map, github_issues, issue_text,
-                            label_names, read_issues)
+from .data import binarize, default_issues_path, get_label_map, issue_text, label_names, read_issues
 from .encoders import embedding_cache, mean_pooled_embeddings
 from .evaluation import METHODS, TaggingMethod, get_method
-from .tagger import load_tagger
+from .tagger import add_issue_source_args, add_labeled_data_args, load_tagger, read_issue_source
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'HYBRID_POOL', 'LABEL_METHODS', 'issue_embeddings', 'EmbeddingHeads', 'label_margins', 'uncertainty',
@@ -165,34 +164,20 @@ def suggest_issues(tagger, recs, n: int = 20, strategy: str = 'diversity', seed:
             for p in picks]
 
 # %% ../nbs/18b_labeling.ipynb #ef84df20
-def _records(a) -> list[dict]:
-    "Issue records from `--data` or `--repo` (the options `tag` takes)"
-    if a.repo:
-        if a.repo.count('/') != 1: raise TagparrotError(f"expected owner/name, got '{a.repo}'")
-        return list(github_issues(*a.repo.split('/'), state=a.state, since=a.since, token=a.token, api=a.api))
-    return read_issues(a.data, columns=a.columns)
-
 def suggest_cli(argv=None) -> int:
     "Which unlabeled issues to label next for a saved tagger: one JSON line per issue, the most useful first"
     p = cli_parser('tagparrot suggest', suggest_cli.__doc__,
                    'tagparrot suggest --model my-tagger --data issues.csv --n 20 --strategy uncertainty')
     p.add_argument('--model', required=True, help='a folder written by tagparrot train (required)')
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet); issues without a label of the tagger are the candidates (this or --repo)')
-    src.add_argument('--repo', help="owner/name: the repository's issues through the GitHub API, read-only (this or --data)")
-    p.add_argument('--columns', help='field=column pairs for other column names (default: none)')
+    add_issue_source_args(p, 'rank')
     p.add_argument('--n', type=int, default=20, help='how many issues to suggest')
     p.add_argument('--strategy', default='diversity', choices=STRATEGIES,
                    help='diversity: unexplored clusters (the best in the measurements); uncertainty: labels in doubt; hybrid: both; random')
     p.add_argument('--seed', type=int, default=0, help='seed of the clustering and of random')
-    p.add_argument('--state', default='open', choices=['open', 'closed', 'all'], help='with --repo: which issues')
-    p.add_argument('--since', help='with --repo: only issues updated at or after this ISO 8601 date (default: all)')
-    p.add_argument('--token', help='with --repo: GitHub token (default: $GITHUB_TOKEN, else anonymous)')
-    p.add_argument('--api', default='https://api.github.com', help='with --repo: API root')
     a = p.parse_args(argv)
     if a.n < 1: raise TagparrotError(f"--n must be at least 1, got {a.n}")
     tagger = load_tagger(a.model)
-    for s in suggest_issues(tagger, _records(a), a.n, a.strategy, a.seed): print(json.dumps(s))
+    for s in suggest_issues(tagger, read_issue_source(a), a.n, a.strategy, a.seed): print(json.dumps(s))
     return 0
 
 # %% ../nbs/18b_labeling.ipynb #d9f0cbfc
@@ -261,9 +246,7 @@ def check_labels(data=None, labels=None, method: str = 'embedding-heads', folds:
 def check_labels_cli(argv=None) -> int:
     "Which given labels look wrong: every labeled issue scored out of fold, the most suspicious first, one JSON line each"
     p = cli_parser('tagparrot check-labels', check_labels_cli.__doc__, 'tagparrot check-labels --data issues.csv --n 30')
-    p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) (default: the shared huggingface/datasets file)')
-    p.add_argument('--labels', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map (default: every label that occurs; hf-datasets for the default file)")
-    p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags (default: none)')
+    add_labeled_data_args(p)
     p.add_argument('--method', default='embedding-heads', choices=LABEL_METHODS, help='the model scoring each fold')
     p.add_argument('--folds', type=int, default=5, help='cross-validation folds')
     p.add_argument('--n', type=int, default=20, help='how many issues to print, the most suspicious first')

@@ -20,7 +20,8 @@ from .evaluation import METHODS, DecisionRule, f1_scores, get_method, method_spe
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'OBJECTIVES', 'TAGGER_RULE', 'AUTO_CANDIDATES',
            'default_save_state', 'default_load_state', 'file_hashes', 'read_manifest', 'Tagger', 'load_tagger',
            'fold_indices', 'fit_method', 'OverBudget', 'cross_fit_scores', 'tagger_rule', 'task_scores',
-           'choose_method', 'train_tagger', 'model_card', 'train_cli', 'tag_cli']
+           'choose_method', 'train_tagger', 'model_card', 'add_labeled_data_args', 'add_issue_source_args',
+           'read_issue_source', 'train_cli', 'tag_cli']
 
 # %% ../nbs/18_tagger.ipynb #3097a4a0
 def _library_kind(v) -> str | None:
@@ -366,12 +367,34 @@ def _settings(pairs) -> dict:
         except json.JSONDecodeError: out[k] = v
     return out
 
-def train_cli(argv=None) -> int:
-    "Train one method on all labeled issues and save it as a tagger folder"
-    p = cli_parser('tagparrot train', train_cli.__doc__, 'tagparrot train --data issues.csv --out my-tagger --budget-minutes 5')
+def add_labeled_data_args(p):
+    "The options naming labeled issues (file, label map, columns), as `train` and `check-labels` take them"
     p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) (default: the shared huggingface/datasets file)')
     p.add_argument('--labels', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map (default: every label that occurs; hf-datasets for the default file)")
     p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags (default: none)')
+
+def add_issue_source_args(p, what: str = 'tag'):
+    "The options naming issues to read, a file or a repository, as `tag` and `suggest` take them"
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) (this or --repo)')
+    src.add_argument('--repo', help=f"owner/name: {what} the repository's issues through the GitHub API, read-only (this or --data)")
+    p.add_argument('--columns', help='field=column pairs for other column names (default: none)')
+    p.add_argument('--state', default='open', choices=['open', 'closed', 'all'], help='with --repo: which issues (default: open)')
+    p.add_argument('--since', help='with --repo: only issues updated at or after this ISO 8601 date (default: all)')
+    p.add_argument('--token', help='with --repo: GitHub token (default: $GITHUB_TOKEN, else anonymous)')
+    p.add_argument('--api', default='https://api.github.com', help='with --repo: API root, e.g. for GitHub Enterprise (default: %(default)s)')
+
+def read_issue_source(a) -> list[dict]:
+    "Validated issue records from the options `add_issue_source_args` added"
+    if a.repo:
+        if a.repo.count('/') != 1: raise TagparrotError(f"expected owner/name, got '{a.repo}'")
+        return list(github_issues(*a.repo.split('/'), state=a.state, since=a.since, token=a.token, api=a.api))
+    return read_issues(a.data, columns=a.columns)
+
+def train_cli(argv=None) -> int:
+    "Train one method on all labeled issues and save it as a tagger folder"
+    p = cli_parser('tagparrot train', train_cli.__doc__, 'tagparrot train --data issues.csv --out my-tagger --budget-minutes 5')
+    add_labeled_data_args(p)
     p.add_argument('--method', default='auto', choices=['auto', *METHODS], help="the method, or 'auto': the best of the cross-validated candidates within --budget-minutes (default: auto)")
     p.add_argument('--out', required=True, help='folder to write the tagger to, replaced if it holds a tagger (required)')
     p.add_argument('--task', default='multi', choices=TASKS, help='multi: any number of labels per issue; single: exactly one (default: multi)')
@@ -393,23 +416,13 @@ def tag_cli(argv=None) -> int:
     "Tag issues from a file or a repository with a saved tagger: one JSON line per issue, in input order"
     p = cli_parser('tagparrot tag', tag_cli.__doc__, 'tagparrot tag --model my-tagger --data new-issues.csv\n  tagparrot tag --model my-tagger --repo owner/name --since 2026-01-01')
     p.add_argument('--model', required=True, help='a folder written by tagparrot train (required)')
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet); labels, if any, are ignored (this or --repo)')
-    src.add_argument('--repo', help='owner/name: tag the repository\'s issues through the GitHub API, read-only (this or --data)')
-    p.add_argument('--columns', help='field=column pairs for other column names (default: none)')
-    p.add_argument('--state', default='open', choices=['open', 'closed', 'all'], help='with --repo: which issues (default: open)')
-    p.add_argument('--since', help='with --repo: only issues updated at or after this ISO 8601 date (default: all)')
-    p.add_argument('--token', help='with --repo: GitHub token (default: $GITHUB_TOKEN, else anonymous)')
-    p.add_argument('--api', default='https://api.github.com', help='with --repo: API root, e.g. for GitHub Enterprise (default: %(default)s)')
+    add_issue_source_args(p, 'tag')
     p.add_argument('--batch-size', type=int, default=64, help='issues scored per batch (default: 64)')
     p.add_argument('--max-labels', type=int, help="at most this many labels per issue (default: the saved rule's cap)")
     p.add_argument('--min-score', type=float, help='tag only labels scoring at least this, on the shown scores (default: no floor)')
     a = p.parse_args(argv)
     tagger = load_tagger(a.model)
-    if a.repo:
-        if a.repo.count('/') != 1: raise TagparrotError(f"expected owner/name, got '{a.repo}'")
-        recs = list(github_issues(*a.repo.split('/'), state=a.state, since=a.since, token=a.token, api=a.api))
-    else: recs = read_issues(a.data, columns=a.columns)
+    recs = read_issue_source(a)
     if a.max_labels is not None and a.max_labels < 1: raise TagparrotError(f"--max-labels must be at least 1, got {a.max_labels}")
     for ans in tagger.tag(recs, a.batch_size, a.max_labels, a.min_score): print(json.dumps(ans))
     return 0
