@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tagparrot.evaluation import METHODS
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [str(Path(sys.executable).with_name('tagparrot'))]
 TOPICS = {'crash': 'bug', 'docs': 'documentation', 'feature': 'enhancement'}
@@ -169,7 +171,10 @@ def toy_nli(tmp_path_factory):
     return str(toy_nli_model(tmp_path_factory.mktemp('nli')))
 
 
-@pytest.mark.parametrize('method', ['naive-bayes-aug', 'embedding-knn', 'finetune', 'finetune-da', 'zero-shot-nli'])
+ROUND_TRIPPED_ABOVE = ('naive-bayes', 'zero-shot-embed', 'uda', 'ust', 'contrastive')
+
+
+@pytest.mark.parametrize('method', [m for m in METHODS if m not in ROUND_TRIPPED_ABOVE])  # a new registry entry lands here
 def test_every_other_method_round_trip(method, toy_nli, tmp_path):
     "The remaining registered methods save, load and score identically; finetune-da adapts on the training issues when none is unlabeled"
     from tagparrot.tagger import load_tagger, train_tagger
