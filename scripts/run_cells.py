@@ -3,8 +3,9 @@
 
 `tagparrot study` executes each method's notebook through papermill, which needs Jupyter. A bare GPU machine often
 has PyTorch and transformers but no kernel; this script runs the same `evaluate_slices` call with the same settings
-the notebooks pass, so its rows are interchangeable with the notebooks' (resume skips rows already in the CSV).
-Domain adaptation's masked-LM step runs once, before its cells start, so parallel seeds share one adapted encoder.
+the notebooks pass (the registry's `study_params`), so its rows are interchangeable with the notebooks' (resume skips
+rows already in the CSV). Domain adaptation's masked-LM step runs once, before its cells start, so parallel seeds share
+one adapted encoder; 05_augment's notebook also writes the per-operation table, which this script leaves out.
 
     python scripts/run_cells.py --preset default --methods finetune finetune-da ust --seeds 0 1 2 --jobs 9
 """
@@ -12,18 +13,7 @@ import argparse, os, subprocess, sys, time
 from pathlib import Path
 
 from tagparrot.core import TagparrotError
-
-SETTINGS = {  # what each method's notebook passes to evaluate_slices besides the preset
-    'naive-bayes': None,  # 03_baseline passes no settings
-    'zero-shot-embed': {'checkpoint': None}, 'zero-shot-nli': {'checkpoint': None}, 'embedding-knn': {'checkpoint': None},
-    'finetune': {'progress': False}, 'finetune-da': {'progress': False}, 'uda': {}, 'ust': {}, 'contrastive': {},
-}  # naive-bayes-aug is left to 05_augment: its notebook also writes the per-operation table
-
-
-def cell_params(method: str, preset: str, checkpoint: str | None = None) -> dict:
-    "The settings `evaluate_slices` gets for `method`, as its notebook builds them"
-    p = {} if SETTINGS[method] is None else {'preset': preset, **SETTINGS[method]}
-    return p | ({'checkpoint': checkpoint} if checkpoint else {})
+from tagparrot.evaluation import METHODS, study_params
 
 
 def run_one(method, seed, preset, results, sizes, checkpoint, data, labels):
@@ -31,7 +21,8 @@ def run_one(method, seed, preset, results, sizes, checkpoint, data, labels):
     from tagparrot.evaluation import evaluate_slices
     splits = load_issue_splits(data, labels, seed=seed)
     sizes = [s if s == 'full' else int(s) for s in sizes] if sizes else None
-    rows = evaluate_slices(method, splits, seed=seed, sizes=sizes, params=cell_params(method, preset, checkpoint), results=results)
+    params = study_params(method, preset, checkpoint, seed)
+    rows = evaluate_slices(method, splits, seed=seed, sizes=sizes, params=params, results=results)
     print(f'{method} seed {seed}: {len(rows)} new rows', flush=True)
 
 
@@ -86,7 +77,7 @@ def schedule(args) -> int:
 def parser():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], allow_abbrev=False)
     p.add_argument('--preset', default='default', help='budget preset (default: default)')
-    p.add_argument('--methods', nargs='+', default=[], help=f"subset of: {' '.join(SETTINGS)}")
+    p.add_argument('--methods', nargs='+', default=[], help=f"subset of: {' '.join(METHODS)}")
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2], help='seeds of the slices (default: 0 1 2)')
     p.add_argument('--sizes', nargs='+', help='slice sizes, e.g. 8 16 full (default: all)')
     p.add_argument('--checkpoint', help='checkpoint of every cell (default: the registry default)')
@@ -105,8 +96,8 @@ def main(argv=None) -> int:
     try:
         if args.worker: return run_one(args.worker[0], int(args.worker[1]), args.preset, args.results, args.sizes, args.checkpoint, args.data, args.labels) or 0
         if args.adapt: return adapt_once(args.preset, args.checkpoint, args.data, args.labels) or 0
-        if unknown := [m for m in args.methods if m not in SETTINGS]:
-            raise TagparrotError(f"method(s) {', '.join(unknown)} not run here (choose from {', '.join(SETTINGS)}; naive-bayes-aug: 05_augment)")
+        if unknown := [m for m in args.methods if m not in METHODS]:
+            raise TagparrotError(f"unknown method(s) {', '.join(unknown)} (choose from {', '.join(METHODS)})")
         if not args.methods: raise TagparrotError('name the cells to run with --methods')
         return min(schedule(args), 1)
     except TagparrotError as e:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #b617df4e
 from __future__ import annotations
-import argparse, functools, importlib, json, os, random, sys
+import argparse, fcntl, functools, importlib, json, os, random, sys, tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +13,9 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['PACKAGED', 'ALIASES', 'ROLES', 'HUB_PROBE_SECONDS', 'MOVED', 'project_root', 'shared_dir', 'project_path',
-           'save_figure', 'TagparrotError', 'set_seed', 'get_device', 'hf_log_level', 'Checkpoint', 'hub_switched_off',
-           'hub_endpoint', 'hub_reachable', 'hub_offline', 'resolve_checkpoint', 'registry_preset', 'preset_budget',
-           'load_object', 'HelpFormatter', 'cli_parser']
+           'save_figure', 'atomic_write', 'locked', 'TagparrotError', 'set_seed', 'get_device', 'hf_log_level',
+           'Checkpoint', 'hub_switched_off', 'hub_endpoint', 'hub_reachable', 'hub_offline', 'resolve_checkpoint',
+           'registry_preset', 'preset_budget', 'load_object', 'HelpFormatter', 'cli_parser']
 
 # %% ../nbs/00_core.ipynb #d6609471
 def project_root() -> Path:
@@ -46,6 +46,31 @@ def save_figure(fig, path, dpi: int = 120, **kw) -> Path:
         fig.savefig(path.with_suffix('.png'), dpi=dpi, metadata={'Software': None}, **kw)
         fig.savefig(path.with_suffix('.svg'), metadata={'Date': None, 'Creator': None}, **kw)
     return path.with_suffix('.png')
+
+# %% ../nbs/00_core.ipynb #d82b9af7
+@contextmanager
+def atomic_write(path, mode: str = 'w', **kw):
+    "Open a temporary file beside `path` for writing; when the block ends without error it replaces `path` in one step, else it is removed"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, mode, **kw) as f:
+            yield f
+            f.flush(); os.fsync(f.fileno())  # on disk before the rename makes it visible
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp): os.unlink(tmp)
+
+@contextmanager
+def locked(path):
+    "Hold an exclusive lock on `path` (a `.lock` file beside it) for the block: processes that ask for it wait their turn"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(lock, fcntl.LOCK_UN)
 
 # %% ../nbs/00_core.ipynb #202e2838
 class TagparrotError(Exception):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, DatasetDict
 
-from .core import TagparrotError, cli_parser, project_path, save_figure, set_seed, shared_dir
+from .core import TagparrotError, atomic_write, cli_parser, project_path, save_figure, set_seed, shared_dir
 
 # %% auto #0
 __all__ = ['DEFAULT_ISSUES', 'MAX_TEXT_CHARS', 'SPLIT_NAMES', 'FIELDS', 'LABEL_PRESETS', 'TEXT_TEMPLATE', 'SPLITTERS',
@@ -409,10 +409,7 @@ def load_issue_splits(src=None, labels=None, seed: int = 0, sizes=TRAIN_SIZES, s
         except Exception: pass  # an unreadable cache is rebuilt, never trusted
     splits = _build_splits(src, labels, seed, sizes, splitter, skip_bad, task, columns)
     if f is not None:
-        f.parent.mkdir(parents=True, exist_ok=True)
-        tmp = f.with_suffix(f'.{os.getpid()}.tmp')
-        with tmp.open('wb') as fh: pickle.dump(vars(splits), fh)
-        os.replace(tmp, f)  # atomic: a killed run leaves no half-written cache
+        with atomic_write(f, 'wb') as fh: pickle.dump(vars(splits), fh)  # a killed run leaves no half-written cache
     return splits
 
 def data_report(df_all, df, ds, targets, slices, names) -> dict:

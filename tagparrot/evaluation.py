@@ -4,25 +4,24 @@
 
 # %% ../nbs/02_evaluation.ipynb #ff6eec19
 from __future__ import annotations
-import fcntl, inspect, json, os, subprocess, tempfile, time
+import inspect, json, subprocess, time
 from collections import namedtuple
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
-from .core import TagparrotError, load_object, project_path, save_figure, set_seed, shared_dir
+from .core import TagparrotError, atomic_write, load_object, locked, project_path, save_figure, set_seed, shared_dir
 from .data import TRAIN_SIZES
 
 # %% auto #0
-__all__ = ['RULE_KINDS', 'METHODS', 'RESULT_COLUMNS', 'RESULT_KEY', 'ROW_IDENTITY', 'RowId', 'f1_scores', 'TaggingMethod',
-           'best_label_cut', 'top_k', 'platt_scaling', 'DecisionRule', 'MethodSpec', 'method_spec', 'get_method',
-           'decision_rule', 'validation_halves', 'row_id', 'row_ids', 'default_results_path', 'read_results',
-           'append_results', 'git_commit', 'data_columns', 'done_keys', 'target_name', 'result_row', 'evaluate_slices',
-           'summarize', 'reference_scores', 'plot_metrics']
+__all__ = ['RULE_KINDS', 'METHODS', 'ORIGINS', 'RESULT_COLUMNS', 'RESULT_KEY', 'ROW_IDENTITY', 'RowId', 'f1_scores',
+           'TaggingMethod', 'best_label_cut', 'top_k', 'platt_scaling', 'DecisionRule', 'MethodSpec', 'method_spec',
+           'study_params', 'methods_of', 'get_method', 'decision_rule', 'validation_halves', 'row_id', 'row_ids',
+           'default_results_path', 'read_results', 'append_results', 'git_commit', 'data_columns', 'done_keys',
+           'target_name', 'result_row', 'evaluate_slices', 'summarize', 'reference_scores', 'plot_metrics']
 
 # %% ../nbs/02_evaluation.ipynb #a828ecf0
 def f1_scores(y_true, y_pred, labels: list[str]) -> dict:
@@ -176,30 +175,48 @@ class DecisionRule:
 # %% ../nbs/02_evaluation.ipynb #171321a9
 @dataclass(frozen=True)
 class MethodSpec:
-    "A registry entry: class, notebook, the reference study's rule, the model role it needs (if any), and whether its `fit` needs `valid`"
-    cls: str | type
-    notebook: str
-    reference: str = 'fixed'
-    role: str | None = None
-    needs_valid: bool = False  # it chooses among its own options on a validation split
+    "A registry entry: everything the study, the cluster and the tagger need to know about one method"
+    cls: str | type                   # the class, or its 'module:Class' path (imported when first built)
+    notebook: str                     # the notebook in nbs/ that runs it as a study cell
+    reference: str = 'fixed'          # the reference study's decision rule for it
+    role: str | None = None           # the model role it needs in the registry of checkpoints, if any
+    needs_valid: bool = False         # it chooses among its own options on a validation split
+    origin: str = 'reference'         # 'reference': one of the reference study's methods; 'beyond': beyond it
+    gpu: bool = False                 # a cluster worker gives it a GPU under the `full` preset
+    study_params: dict | None = field(default_factory=dict)  # settings its notebook adds to the preset; None: no settings at all
+    seeded: bool = False              # its notebook passes the cell's seed as a setting too
 
 METHODS = {
-    'naive-bayes': MethodSpec('tagparrot.baseline:NaiveBayes', '03_baseline.ipynb'),
-    'zero-shot-nli': MethodSpec('tagparrot.zeroshot:ZeroShotNLI', '04_zeroshot.ipynb', 'sweep', role='nli'),
-    'zero-shot-embed': MethodSpec('tagparrot.zeroshot:ZeroShotEmbed', '04_zeroshot.ipynb', 'sweep'),
-    'naive-bayes-aug': MethodSpec('tagparrot.augment:NaiveBayesAug', '05_augment.ipynb', needs_valid=True),
-    'embedding-knn': MethodSpec('tagparrot.knn:EmbeddingKNN', '06_knn.ipynb', 'threshold'),
-    'finetune': MethodSpec('tagparrot.finetune:FineTune', '07_finetune.ipynb'),
-    'finetune-da': MethodSpec('tagparrot.domain:FineTuneDA', '08_domain.ipynb'),
-    'uda': MethodSpec('tagparrot.semi:UDA', '09_semi.ipynb'),
-    'ust': MethodSpec('tagparrot.semi:UST', '09_semi.ipynb'),
-    'contrastive': MethodSpec('tagparrot.semi:Contrastive', '09_semi.ipynb'),
+    'naive-bayes': MethodSpec('tagparrot.baseline:NaiveBayes', '03_baseline.ipynb', study_params=None),  # no budget to pass
+    'zero-shot-nli': MethodSpec('tagparrot.zeroshot:ZeroShotNLI', '04_zeroshot.ipynb', 'sweep', role='nli',
+                                study_params={'checkpoint': None}),
+    'zero-shot-embed': MethodSpec('tagparrot.zeroshot:ZeroShotEmbed', '04_zeroshot.ipynb', 'sweep', study_params={'checkpoint': None}),
+    'naive-bayes-aug': MethodSpec('tagparrot.augment:NaiveBayesAug', '05_augment.ipynb', needs_valid=True, seeded=True),
+    'embedding-knn': MethodSpec('tagparrot.knn:EmbeddingKNN', '06_knn.ipynb', 'threshold', study_params={'checkpoint': None}),
+    'finetune': MethodSpec('tagparrot.finetune:FineTune', '07_finetune.ipynb', gpu=True, study_params={'progress': False}),
+    'finetune-da': MethodSpec('tagparrot.domain:FineTuneDA', '08_domain.ipynb', gpu=True, study_params={'progress': False}),
+    'uda': MethodSpec('tagparrot.semi:UDA', '09_semi.ipynb', origin='beyond', gpu=True),
+    'ust': MethodSpec('tagparrot.semi:UST', '09_semi.ipynb', origin='beyond', gpu=True),
+    'contrastive': MethodSpec('tagparrot.semi:Contrastive', '09_semi.ipynb', origin='beyond', gpu=True),
 }
+ORIGINS = ('reference', 'beyond')
 
 def method_spec(name: str) -> MethodSpec:
     "The registry entry of method `name` (a one-line error naming the choices otherwise)"
     if name not in METHODS: raise TagparrotError(f"unknown method '{name}' (choose from {', '.join(METHODS)})")
     return METHODS[name]
+
+def study_params(method: str, preset: str, checkpoint: str | None = None, seed: int | None = None) -> dict:
+    "The settings `evaluate_slices` gets for `method` in a study cell, as its notebook builds them (they are part of a row's identity)"
+    spec = method_spec(method)
+    if spec.study_params is None: return {}
+    return ({'preset': preset, **spec.study_params} | ({'checkpoint': checkpoint} if checkpoint else {})
+            | ({'seed': seed} if spec.seeded else {}))
+
+def methods_of(origin: str) -> list[str]:
+    "The registered methods of one origin: the reference study's ('reference') or those beyond it ('beyond')"
+    if origin not in ORIGINS: raise TagparrotError(f"unknown origin '{origin}' (choose from {', '.join(ORIGINS)})")
+    return [m for m, spec in METHODS.items() if spec.origin == origin]
 
 def get_method(name: str, labels: list[str], **settings) -> TaggingMethod:
     "Build the registered method `name` over `labels`; a setting it does not declare is refused"
@@ -238,14 +255,6 @@ def row_ids(df: pd.DataFrame) -> list[RowId]:
 
 def default_results_path() -> Path: return project_path('results', 'results.csv')
 
-@contextmanager
-def _locked(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + '.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(lock, fcntl.LOCK_UN)
-
 def read_results(path=None) -> pd.DataFrame:
     "The results table (empty with the schema's columns when there is none yet)"
     path = Path(path or default_results_path())
@@ -259,15 +268,12 @@ def append_results(rows: list[dict], path=None) -> Path:
     new = pd.DataFrame(rows)
     missing = set(RESULT_COLUMNS) - set(new.columns)
     if missing: raise TagparrotError(f"results rows lack the column(s) {sorted(missing)}")
-    with _locked(path):
+    with locked(path):
         old = read_results(path)
         have = set(row_ids(old))
         new = new[[i not in have for i in row_ids(new)]]  # two runs of the same cell write it once
         table = pd.concat([old, new[RESULT_COLUMNS]], ignore_index=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.results-', suffix='.csv')
-        with os.fdopen(fd, 'w') as f:
-            table.to_csv(f, index=False); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
+        with atomic_write(path) as f: table.to_csv(f, index=False)
     return path
 
 # %% ../nbs/02_evaluation.ipynb #444dbe43

@@ -41,6 +41,7 @@ def test_missing_checkpoints_are_one_clear_error():
         NaiveBayesAug(['bug'], ops='back-translation').fit({'text': TEXTS[:2], 'label_ids': [[1], [0]]})
 
 
+@pytest.mark.slow
 def test_notebook_reruns_under_papermill_with_overridden_parameters(tmp_path):
     params = {'methods': ['naive-bayes-aug', 'naive-bayes'], 'seeds': [1], 'sizes': [8, 16], 'preset': 'quick', 'results': str(tmp_path/'results.csv'),
               'figure': str(tmp_path/'augment')}

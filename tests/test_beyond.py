@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TAGPARROT = Path(sys.executable).parent/'tagparrot'
 FLOAT = r'\d\.\d{4}'
 
+@pytest.mark.slow
 def test_beyond_text_quick_console_script(tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', MPLBACKEND='Agg')
     out = subprocess.run([str(TAGPARROT), 'beyond-text', '--quick', '--results', str(tmp_path), '--figures', str(tmp_path)],

@@ -79,6 +79,7 @@ def kernel_of(seed, timeout=240):
     raise AssertionError(f"no papermill run of seed {seed} started")
 
 
+@pytest.mark.slow
 def test_cluster_rows_match_local_pool_and_a_killed_worker_loses_only_its_cell(tmp_path, cluster):
     local = in_thread(lambda: study(tmp_path/'local'))   # the local pool's rows, computed beside the cluster runs
     out = tmp_path/'dask'

@@ -17,6 +17,8 @@ CHROMIUM = shutil.which('chromium')
 BROWSER_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                  '--disable-component-update', '--disable-sync', '--no-first-run']
 
+pytestmark = pytest.mark.slow  # the site is built once (Sphinx over every notebook) and a real browser renders it
+
 
 def _inputs():
     for pattern in ('nbs/*.ipynb', 'tagparrot/**/*.py', 'docs/*', 'scripts/build_docs.py', 'figures/*.png'):

@@ -53,6 +53,7 @@ def test_selection_sample_covers_every_label_not_file_order():
     assert (Yv[:32].sum(0) > 0).sum() == 1
 
 
+@pytest.mark.slow
 def test_finetune_da_shapes(models_dir):
     set_seed(0)
     train = Dataset.from_dict({'text': TEXTS, 'label_ids': Y})
@@ -78,6 +79,7 @@ def test_mlm_interrupted_leaves_no_finished_looking_folder(tmp_path, monkeypatch
     assert (done/'model.safetensors').exists() and (done/'loss.csv').exists()
 
 
+@pytest.mark.slow
 def test_mlm_resumes_an_interrupted_epoch_and_matches_an_uninterrupted_run(tmp_path, monkeypatch):
     from safetensors.numpy import load_file
     kw = dict(epochs=2, batch_size=4, max_length=16, eval_texts=TEXTS[:2], progress=False)

@@ -110,6 +110,7 @@ def _readme_papermill_command() -> str:
     return re.search(r'```bash\n(.*?)\n```', section, re.S).group(1).strip()
 
 
+@pytest.mark.slow
 def test_readme_papermill_command_works_on_a_fresh_clone(tmp_path):
     "The command as the README writes it, in a folder with no runs/ yet; only the budget and the outputs are redirected"
     (tmp_path/'nbs').mkdir()

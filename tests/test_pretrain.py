@@ -41,6 +41,7 @@ def test_script_matches_notebook(tmp_path):
     assert fresh.read_text() == SCRIPT.read_text(), 'run export_training_script() after editing nbs/13_pretraining'
 
 
+@pytest.mark.slow
 def test_kill_and_resume_matches_uninterrupted(tmp_path, data, standalone):
     common = [*SMALL, *data, '--max_steps', '8', '--save_every', '3']
     def start(out, env=ENV):  # the uninterrupted and the doomed run go side by side
@@ -71,6 +72,7 @@ def free_port():
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_accelerate_launch_two_cpu_processes(tmp_path, standalone):
     """The contract's command line under `accelerate launch` with 2 CPU processes (gloo DDP), built-in data.
 

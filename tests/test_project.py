@@ -36,3 +36,11 @@ def test_package_imports_without_the_notebooks():
     code = 'from tagparrot.data import load_issue_splits; from tagparrot.evaluation import METHODS; print(len(METHODS))'
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
     assert r.returncode == 0, r.stderr
+
+
+def test_every_module_docstring_is_a_sentence():
+    "Each module says what it is in at least one whole sentence (nbdev takes the notebook's one-line `>` description)"
+    import importlib, pkgutil, tagparrot
+    names = ['tagparrot'] + [m.name for m in pkgutil.walk_packages(tagparrot.__path__, 'tagparrot.') if not m.name.endswith('_modidx')]
+    cut = {n: doc for n in names if not (doc := (importlib.import_module(n).__doc__ or '').strip()).endswith(('.', '!', '?'))}
+    assert not cut, f"module docstrings that stop mid-sentence: {cut}"

@@ -8,6 +8,9 @@ import pytest
 from tagparrot.codeparrot.codeeval import SampleCgroup, isolation_problem, load_humaneval, run_sample
 from tagparrot.core import project_path
 
+pytestmark = pytest.mark.slow  # every attack runs in its own sandbox
+
+
 def cgroups_available() -> bool:
     probe = SampleCgroup.make(64 << 20, 4) if os.geteuid() == 0 else None
     if probe: probe.remove()

@@ -59,6 +59,7 @@ def test_attention_bench_console_script():
     lines = run_cli('bench', 'attention', *TINY_BENCH)
     assert lines[0].split()[:2] == ['kind', 'seq_len'] and lines[-1].startswith('exponent_eager=')
 
+@pytest.mark.slow
 def test_scaling_train_and_fit_console_script(tmp_path):
     runs = tmp_path/'runs'
     run_cli('scaling', 'train', '--out', str(runs), '--preset', 'quick', '--max-steps', '2')
@@ -89,6 +90,7 @@ def test_cleaned_notebook_keeps_parameters_cell():
     tagged = [c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', [])]
     assert len(tagged) == 1 and 'scaling_preset' in ''.join(tagged[0]['source'])
 
+@pytest.mark.slow
 def test_notebook_runs_under_papermill_with_tiny_budget(tmp_path):
     pm = pytest.importorskip('papermill')
     params = dict(attention_lengths=[32, 64, 128], attention_repeats=1, attention_n_embd=32, attention_n_head=2,

@@ -21,6 +21,7 @@ def splits():
     return s
 
 
+@pytest.mark.slow
 def test_rows_for_every_method_and_a_clean_resume(splits, tmp_path):
     out = tmp_path / 'results.csv'
     for m in METHODS:

@@ -3,6 +3,7 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name('tagparrot'))
@@ -12,6 +13,7 @@ def study(out, *args, **kw):
     return subprocess.run([CLI, 'study', '--out', str(out), *args], capture_output=True, text=True, cwd=ROOT, timeout=600, **kw)
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_loses_nothing(tmp_path):
     sizes = ['8', '16', '32', '64', '128', '256', 'full']
     p = subprocess.Popen([CLI, 'study', '--preset', 'quick', '--out', str(tmp_path), '--sizes', *sizes],
@@ -71,6 +73,7 @@ def test_readme_table_is_generated_from_the_csv(tmp_path):
     assert 'tuned' in text and '8 (7)' in text
 
 
+@pytest.mark.slow
 def test_cells_without_a_kernel_write_the_notebooks_rows(tmp_path):
     "scripts/run_cells.py: the rows the notebook would write (same settings), resumable, a typo refused"
     cmd = [sys.executable, str(ROOT/'scripts'/'run_cells.py'), '--preset', 'quick', '--methods', 'naive-bayes',
