@@ -17,28 +17,29 @@ from .encoders import Embedder, mean_pool, sentence_encoder, text_hash
 from .evaluation import TaggingMethod
 
 # %% auto #0
-__all__ = ['BUDGETS', 'SETTINGS', 'ABLATIONS', 'SemiMethod', 'Tagger', 'bernoulli_kl', 'consistency_loss', 'augment_unsup',
-           'train_tagger', 'UDA', 'mc_dropout_probs', 'bald_scores', 'select_pseudo', 'UST', 'pair_budget',
-           'contrastive_pairs', 'SplitEncoder', 'Contrastive', 'compare_setfit', 'ablation_splits']
+__all__ = ['BUDGETS', 'SETTINGS', 'LOSSES', 'ABLATIONS', 'SemiMethod', 'Tagger', 'bernoulli_kl', 'consistency_loss',
+           'augment_unsup', 'train_tagger', 'UDA', 'mc_dropout_probs', 'bald_scores', 'select_pseudo', 'UST',
+           'pair_budget', 'contrastive_pairs', 'SplitEncoder', 'supcon_loss', 'Contrastive', 'compare_setfit',
+           'ablation_splits']
 
 # %% ../nbs/09_semi.ipynb #ce5bf643
 BUDGETS = {
     'quick': {
-        'contrastive': dict(max_seq_length=32, tune_seq_length=32, train_layers=1, pairs_per_issue=2, max_pairs=16, batch_size=8, lr=2e-5, epochs=1),
+        'contrastive': dict(max_seq_length=32, tune_seq_length=32, train_layers=1, pairs_per_issue=2, max_pairs=16, batch_size=8, lr=2e-5, epochs=1, loss='supcon'),
         'uda': dict(max_seq_length=32, steps=10, batch_size=8, unsup_batch_size=8, max_unsup=16),
         'ust': dict(max_seq_length=32, steps=10, rounds=1, mc_passes=3, max_unsup=16, max_pseudo=8)},
     'default': {
-        'contrastive': dict(max_seq_length=64, tune_seq_length=32, train_layers=2, pairs_per_issue=20, max_pairs=320, batch_size=16, lr=2e-5, epochs=1),
+        'contrastive': dict(max_seq_length=128, tune_seq_length=128, train_layers=2, pairs_per_issue=20, max_pairs=320, batch_size=32, lr=5e-5, epochs=3, loss='supcon'),
         'uda': dict(max_seq_length=64, steps=300, batch_size=16, unsup_batch_size=64, max_unsup=1024),
         'ust': dict(max_seq_length=64, steps=300, rounds=3, mc_passes=10, max_unsup=1024, max_pseudo=256)},
     'full': {  # the papers' regime: whole encoder trained, longer inputs, every pair (SetFit: 20 iterations)
-        'contrastive': dict(max_seq_length=128, tune_seq_length=128, train_layers=6, pairs_per_issue=40, max_pairs=None, batch_size=16, lr=2e-5, epochs=1),
+        'contrastive': dict(max_seq_length=128, tune_seq_length=128, train_layers=6, pairs_per_issue=40, max_pairs=None, batch_size=16, lr=2e-5, epochs=1, loss='cosine'),
         'uda': dict(max_seq_length=128, steps=3000, batch_size=16, unsup_batch_size=64, max_unsup=None, train_encoder=True, lr=2e-5),
         'ust': dict(max_seq_length=128, steps=1000, rounds=5, mc_passes=30, max_unsup=None, max_pseudo=4096, train_encoder=True)},
 }
 
 SETTINGS = {  # knobs no preset changes: the papers' values (UDA: temperature 0.4, confidence 0.8, weight 1)
-    'contrastive': dict(jaccard=False, C=1.0),
+    'contrastive': dict(jaccard=False, C=1.0, temperature=0.1),
     'uda': dict(lr=1e-3, encoder_lr=2e-5, train_encoder=False, aug_op='delete', uda_weight=1.0, ramp=0.3,
                 temperature=0.4, confidence=0.8, hidden=256, dropout=0.2),
     'ust': dict(lr=1e-3, encoder_lr=2e-5, train_encoder=False, batch_size=16, sampling='easy', hidden=256, dropout=0.2),
@@ -322,15 +323,16 @@ class SplitEncoder(nn.Module):
     @torch.no_grad()
     def lower(self, texts: list[str]) -> list[torch.Tensor]:
         "Hidden states after the frozen layers, one (tokens, hidden) tensor per text"
-        todo = [t for t in dict.fromkeys(texts) if text_hash(t) not in self.cache]
+        memo = self.cache if self.k else {}  # with every layer trained only the cheap embedding layer is frozen: kept nowhere
+        todo = [t for t in dict.fromkeys(texts) if text_hash(t) not in memo]
         was = self.bert.training; self.bert.eval()
         for i in range(0, len(todo), 64):
             batch = todo[i:i + 64]
             enc = self.tok(batch, truncation=True, max_length=self.max_seq_length, padding=True, return_tensors='pt').to(self.device)
             hs = self.bert(**enc, output_hidden_states=True).hidden_states[self.k]
-            for t, h, n in zip(batch, hs, enc['attention_mask'].sum(1)): self.cache[text_hash(t)] = h[:n].clone()
+            for t, h, n in zip(batch, hs, enc['attention_mask'].sum(1)): memo[text_hash(t)] = h[:n].clone()
         self.bert.train(was)
-        return [self.cache[text_hash(t)] for t in texts]
+        return [memo[text_hash(t)] for t in texts]
 
     def forward(self, texts: list[str]) -> torch.Tensor:
         hs = self.lower(list(texts))
@@ -347,32 +349,62 @@ class SplitEncoder(nn.Module):
         self.train(was)
         return np.concatenate(out) if out else np.zeros((0, self.bert.config.hidden_size), np.float32)
 
+# %% ../nbs/09_semi.ipynb #5c0a11f2
+def supcon_loss(E: torch.Tensor, Y: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    "Supervised contrastive loss of unit embeddings `E` (batch x dim) whose issues sharing a label in `Y` are positives"
+    own = torch.eye(len(E), dtype=torch.bool, device=E.device)
+    pos = ((Y.float() @ Y.float().T) > 0) & ~own
+    logits = (E @ E.T / temperature).masked_fill(own, float('-inf'))
+    log_p = (logits - logits.logsumexp(1, keepdim=True)).masked_fill(own, 0.0)
+    has = pos.any(1)
+    if not has.any(): return (E * 0).sum()  # no positive pair: nothing to learn, a zero that still backpropagates
+    return (-(log_p * pos).sum(1)[has] / pos.sum(1)[has]).mean()
+
+
 # %% ../nbs/09_semi.ipynb #bb185bdb
+LOSSES = ('cosine', 'supcon')
+
 class Contrastive(SemiMethod):
-    "SetFit-style: contrastive tuning of the sentence encoder on multilabel-aware pairs, then one-vs-rest logistic heads"
+    "SetFit-style: contrastive tuning of the sentence encoder (pairs or whole batches), then one-vs-rest logistic heads"
     name = 'contrastive'
     def __init__(self, labels, *, preset: str = 'default', checkpoint: str | None = None, max_seq_length: int | None = None,
                  tune_seq_length: int | None = None, train_layers: int | None = None, pairs_per_issue: int | None = None,
                  max_pairs: int | None = None, batch_size: int | None = None, lr: float | None = None,
-                 epochs: int | None = None, jaccard: bool | None = None, C: float | None = None):
+                 epochs: int | None = None, loss: str | None = None, temperature: float | None = None,
+                 jaccard: bool | None = None, C: float | None = None):
         super().__init__(labels, preset, checkpoint, dict(
             max_seq_length=max_seq_length, tune_seq_length=tune_seq_length, train_layers=train_layers,
             pairs_per_issue=pairs_per_issue, max_pairs=max_pairs, batch_size=batch_size, lr=lr, epochs=epochs,
-            jaccard=jaccard, C=C))
+            loss=loss, temperature=temperature, jaccard=jaccard, C=C))
+        if self.budget['loss'] not in LOSSES:
+            raise TagparrotError(f"unknown contrastive loss '{self.budget['loss']}' (choose from {', '.join(LOSSES)})")
+
+    def _batches(self, Y) -> list:
+        "Per step: a batch of pairs `(i, j, target)` (cosine), or of issue indices (supcon), `epochs` times over"
+        b, n = self.budget, len(Y)
+        if b['loss'] == 'cosine':
+            pairs = contrastive_pairs(Y, pair_budget(n, b), self.rng, b['jaccard'])
+            return [pairs[k:k + b['batch_size']] for _ in range(b['epochs']) for k in range(0, len(pairs), b['batch_size'])]
+        orders = [self.rng.permutation(n) for _ in range(b['epochs'])]
+        return [o[k:k + b['batch_size']] for o in orders for k in range(0, n, b['batch_size']) if len(o[k:k + b['batch_size']]) > 1]
+
+    def _loss(self, batch, texts, Y, cosine) -> torch.Tensor:
+        if self.budget['loss'] == 'cosine':
+            u, v = (self.encoder([texts[p[c]] for p in batch]) for c in (0, 1))
+            return cosine.compute_loss_from_embeddings([u, v], torch.tensor([p[2] for p in batch], device=u.device))
+        E = self.encoder([texts[i] for i in batch])
+        return supcon_loss(E, torch.as_tensor(Y[batch], device=E.device), self.budget['temperature'])
 
     def _train(self, texts, Y, unsup):
         from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
         from sklearn.linear_model import LogisticRegression
         b = self.budget
         self.encoder = SplitEncoder(self.ckpt.path, b['train_layers'], b['tune_seq_length'])
-        pairs = contrastive_pairs(Y, pair_budget(len(texts), b), self.rng, b['jaccard'])
-        loss_fn = CosineSimilarityLoss(self.encoder)
+        cosine = CosineSimilarityLoss(self.encoder)
         opt = torch.optim.AdamW([p for p in self.encoder.parameters() if p.requires_grad], lr=b['lr'])
         self.encoder.train(); self.log = []
-        batches = [pairs[k:k + b['batch_size']] for _ in range(b['epochs']) for k in range(0, len(pairs), b['batch_size'])]
-        for batch in tqdm(batches, desc='contrastive pairs', leave=False):
-            u, v = (self.encoder([texts[p[c]] for p in batch]) for c in (0, 1))
-            loss = loss_fn.compute_loss_from_embeddings([u, v], torch.tensor([p[2] for p in batch], device=u.device))
+        for batch in tqdm(self._batches(Y), desc=f"contrastive ({b['loss']})", leave=False):
+            loss = self._loss(batch, texts, Y, cosine)
             opt.zero_grad(); loss.backward(); opt.step(); self.log.append(loss.item())
         E = self.encoder.encode(texts)
         self.heads = {j: LogisticRegression(C=b['C'], class_weight='balanced', max_iter=1000).fit(E, Y[:, j])
@@ -394,6 +426,7 @@ class Contrastive(SemiMethod):
         b = self.budget
         self.encoder = SplitEncoder(str(folder/'encoder'), b['train_layers'], b['tune_seq_length'])
         self.heads = joblib.load(folder/'heads.joblib')
+
 
 # %% ../nbs/09_semi.ipynb #01525874
 def compare_setfit(splits, seed: int = 0, sizes=(8,), preset: str = 'default', path=None):
@@ -420,6 +453,7 @@ def compare_setfit(splits, seed: int = 0, sizes=(8,), preset: str = 'default', p
         score('contrastive', size, ours.predict_proba(valid), time.perf_counter() - t0)
         set_seed(seed); t0 = time.perf_counter()
         sf = SetFitModel.from_pretrained(ours.ckpt.path, multi_target_strategy='one-vs-rest')
+        sf.model_body.max_seq_length = b['tune_seq_length']  # setfit 1.2 tunes the body at its own length; max_length is the head's
         with tempfile.TemporaryDirectory() as out:
             args = TrainingArguments(output_dir=out, batch_size=b['batch_size'], num_epochs=b['epochs'],
                                      max_steps=math.ceil(pair_budget(len(train), b) / b['batch_size']), max_length=b['tune_seq_length'],
