@@ -7,7 +7,7 @@ Single-label task: the issues of the default file that carry exactly one of `bug
 class: a validation part (every design decision is taken on it) and a test part (final figures only).
 Multilabel task: the study's own split of the default file (`hf-datasets` label map, `load_issue_splits`).
 Each seed's parts are written as JSONL (`title, body, labels, split`) to `--out` (default: a temporary folder):
-`train.jsonl` (train and valid, with their `split`: what `tagparrot train` reads), `valid.jsonl`, `test.jsonl`,
+`train.jsonl` (the training issues alone: `tagparrot train` trains on every issue it is given), `valid.jsonl`, `test.jsonl`,
 `labels.json` (the label map).
 By default the method goes through the command line as a user runs it (`tagparrot train --task ... --data
 train.jsonl`, then `tagparrot tag --data PART.jsonl`); `--direct` fits the method class on the training issues and
@@ -63,7 +63,8 @@ def write_parts(seed: int, task: str = 'single', out=None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     parts = single_label_parts(seed) if task == 'single' else multilabel_parts(seed)
     def dump(name, recs): (folder/name).write_text(''.join(json.dumps(r) + '\n' for r in recs))
-    dump('train.jsonl', parts['train'] + parts['valid']); dump('valid.jsonl', parts['valid']); dump('test.jsonl', parts['test'])
+    bare = lambda recs: [{k: v for k, v in r.items() if k != 'split'} for r in recs]  # the tagger trains on every issue it is given
+    dump('train.jsonl', bare(parts['train'])); dump('valid.jsonl', parts['valid']); dump('test.jsonl', parts['test'])
     lmap = {l: l for l in SINGLE_LABELS} if task == 'single' else {l: l for l in sorted(set(LABEL_PRESETS['hf-datasets'].values()))}
     (folder/'labels.json').write_text(json.dumps(lmap))
     return folder
@@ -114,7 +115,7 @@ def evaluate_direct(folder, method: str, task: str = 'single', parts=('valid',),
     from tagparrot.evaluation import get_method
     labels = sorted(set(json.loads(Path(folder, 'labels.json').read_text()).values()))
     recs = {n: read_part(folder, n) for n in ('train', 'valid', *parts)}
-    train = as_dataset([r for r in recs['train'] if r['split'] == 'train'], labels)
+    train = as_dataset(recs['train'], labels)
     set_seed(seed); t0 = time.perf_counter()
     m = get_method(method, labels, **(settings or {})).fit(train)
     train_s, t0 = time.perf_counter() - t0, time.perf_counter()

@@ -35,10 +35,12 @@ def test_a_stage_past_its_time_is_killed_and_recorded(tmp_path):
 
 @pytest.mark.slow  # about 3 minutes on 2 shared cores: every stage starts several processes and loads two encoders
 def test_cpu_smoke_runs_every_stage(tmp_path):
-    r = check('--cpu-smoke', '--out', str(tmp_path/'out'), '--work', str(tmp_path/'work'))
+    from tagparrot.large_encoder import MPNET, installed_parts
+    large = installed_parts(MPNET) is not None  # the tagger stage needs the optional large encoder's five wheels
+    r = check('--cpu-smoke', '--out', str(tmp_path/'out'), '--work', str(tmp_path/'work'), *([] if large else ['--skip', 'tagger']))
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     rec = results(tmp_path/'out')
-    assert sorted(rec) == sorted(['data', 'train', 'profile', 'resume', 'zeroshot', 'tagger'])
+    assert sorted(rec) == sorted(['data', 'train', 'profile', 'resume', 'zeroshot'] + ['tagger'] * large)
     for name, x in rec.items():
         assert x['status'] == 'ok' and x['dry_run'] is True and x['device'].startswith('cpu'), (name, x['status'])
     train = rec['train']
@@ -52,6 +54,7 @@ def test_cpu_smoke_runs_every_stage(tmp_path):
     assert res['within_tolerance'] and res['max_rel_diff_after_resume'] == 0.0  # fp32 on a CPU: bit-exact
     assert sorted(map(int, res['loss_full'])) == list(range(1, 9))
     assert rec['zeroshot']['equal'] and rec['zeroshot']['pairs'] > 0
+    if not large: return
     tag = rec['tagger']
     for enc in ('minilm', 'mpnet'):
         assert 0 <= tag[enc]['test']['macro_f1'] <= 1 and tag[enc]['seconds'] > 0
