@@ -31,7 +31,7 @@ def main(argv=None):
     torch.set_num_threads(2)
     folder = write_parts(a.seed, 'single')
     labels = sorted(set(json.loads((folder/'labels.json').read_text()).values()))
-    train = as_dataset([r for r in read_part(folder, 'train') if r['split'] == 'train'], labels)
+    train = as_dataset(read_part(folder, 'train'), labels)
     test = as_dataset(read_part(folder, 'test'), labels)
     Y = np.asarray(test['label_ids'])
 

@@ -36,7 +36,7 @@ def run_variant(name, settings, seed, folder, labels):
     from tagparrot.core import set_seed
     from tagparrot.evaluation import DecisionRule, get_method
     recs = {n: read_part(folder, n) for n in ('train', 'valid')}
-    train = as_dataset([r for r in recs['train'] if r['split'] == 'train'], labels)
+    train = as_dataset(recs['train'], labels)
     valid = as_dataset(recs['valid'], labels)
     set_seed(seed); t0, c0 = time.perf_counter(), time.process_time()
     if name.startswith('setfit'): m = fit_setfit(train, seed, **settings); score = lambda t: setfit_scores(m, t)
