@@ -13,7 +13,7 @@ from .core import TagparrotError, cli_parser, resolve_checkpoint
 from .data import binarize, default_issues_path, get_label_map, issue_text, label_names, read_issues
 from .encoders import embedding_cache, mean_pooled_embeddings
 from .evaluation import METHODS, TaggingMethod, get_method
-from .tagger import add_issue_source_args, add_labeled_data_args, load_tagger, read_issue_source
+from .tagger import add_issue_source_args, add_labeled_data_args, fold_indices, load_tagger, read_issue_source
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'HYBRID_POOL', 'LABEL_METHODS', 'issue_embeddings', 'EmbeddingHeads', 'label_margins', 'uncertainty',
@@ -190,13 +190,12 @@ def _method(method, labels):
 def out_of_fold_scores(texts, Y, labels, method='embedding-heads', folds: int = 5, seed: int = 0) -> np.ndarray:
     "Scores (issues x labels) of every issue by a `method` (a name of `LABEL_METHODS`, or a function returning a fresh method) fitted on the other folds (label-stratified): no issue is scored by a model that saw its labels"
     from datasets import Dataset
-    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
     from tqdm.auto import tqdm
     texts, Y = list(texts), np.asarray(Y, dtype=int)
     if len(texts) < 2 * folds: raise TagparrotError(f"{len(texts)} labeled issues are too few for {folds} folds (need {2 * folds})")
-    S = np.zeros(Y.shape)
-    split = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(Y)), Y)
-    for tr, te in tqdm(list(split), desc='folds', unit='fold', leave=False):
+    S, part = np.zeros(Y.shape), fold_indices(Y, folds, seed)  # the tagger's folds: the same label-stratified parts
+    for f in tqdm(range(folds), desc='folds', unit='fold', leave=False):
+        tr, te = np.flatnonzero(part != f), np.flatnonzero(part == f)
         train = Dataset.from_dict({'text': [texts[i] for i in tr], 'label_ids': Y[tr].tolist()})
         S[te] = _method(method, labels).fit(train).predict_proba([texts[i] for i in te])
     return S
