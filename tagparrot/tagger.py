@@ -399,7 +399,7 @@ def train_cli(argv=None) -> int:
     p.add_argument('--out', required=True, help='folder to write the tagger to, replaced if it holds a tagger (required)')
     p.add_argument('--task', default='multi', choices=TASKS, help='multi: any number of labels per issue; single: exactly one (default: multi)')
     p.add_argument('--seed', type=int, default=0, help='seed of the validation split and the method (default: 0)')
-    p.add_argument('--rule', choices=['per-label', 'threshold', 'fixed', 'topk', 'single'], help='decision rule kind (default: calibrated per-label cuts shrunk toward one global cut, at most 3 labels; single for --task single)')
+    p.add_argument('--rule', choices=['per-label', 'threshold', 'fixed', 'topk', 'single'], help='decision rule kind (default: per-label cuts shrunk toward one global cut, at most 3 labels; single for --task single)')
     p.add_argument('--objective', choices=OBJECTIVES, help='the F1 the rule and auto maximise (default: micro for multi, macro for single)')
     p.add_argument('--folds', type=int, help='cross-fitting folds for the rule and the model card (default: 5; for --task single 0, and 3 when auto chooses)')
     p.add_argument('--budget-minutes', type=float, default=10.0, help='with --method auto: time for cross-validating the candidates (default: 10)')
