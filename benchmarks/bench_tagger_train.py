@@ -26,7 +26,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     import torch
     from tagparrot.core import set_seed
-    from tagparrot.evaluation import get_method, top_k
+    from tagparrot.evaluation import top_k
+    from tagparrot.methods import get_method
     from tagparrot.tagger import _settings
     torch.set_num_threads(2)
     folder = write_parts(a.seed, 'single')

@@ -34,7 +34,8 @@ VARIANTS = {  # name -> Contrastive settings
 
 def run_variant(name, settings, seed, folder, labels):
     from tagparrot.core import set_seed
-    from tagparrot.evaluation import DecisionRule, get_method
+    from tagparrot.evaluation import DecisionRule
+    from tagparrot.methods import get_method
     recs = {n: read_part(folder, n) for n in ('train', 'valid')}
     train = as_dataset(recs['train'], labels)
     valid = as_dataset(recs['valid'], labels)

@@ -112,7 +112,7 @@ def evaluate_direct(folder, method: str, task: str = 'single', parts=('valid',),
     "Fit the method class on the folder's training issues only and score `parts`: argmax (single) or per-label cuts fitted on valid"
     from tagparrot.core import set_seed
     from tagparrot.evaluation import DecisionRule
-    from tagparrot.evaluation import get_method
+    from tagparrot.methods import get_method
     labels = sorted(set(json.loads(Path(folder, 'labels.json').read_text()).values()))
     recs = {n: read_part(folder, n) for n in ('train', 'valid', *parts)}
     train = as_dataset(recs['train'], labels)

@@ -13,7 +13,7 @@ import argparse, os, subprocess, sys, time
 from pathlib import Path
 
 from tagparrot.core import TagparrotError
-from tagparrot.evaluation import METHODS, study_params
+from tagparrot.methods import METHODS, study_params
 
 
 def run_one(method, seed, preset, results, sizes, checkpoint, data, labels):

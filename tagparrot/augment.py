@@ -264,8 +264,9 @@ def op_effects(splits, ops, seed: int = 0, sizes=None, path=None, progress: bool
     "Validation-half F1 (both rules) of `NaiveBayesAug` with each operation alone, per slice; rows appended to `path`"
     import pandas as pd
     from tqdm.auto import tqdm
-    from tagparrot.evaluation import (RESULT_COLUMNS, append_results, data_columns, decision_rule, f1_scores,
+    from tagparrot.evaluation import (RESULT_COLUMNS, append_results, data_columns, f1_scores,
                                       git_commit, read_results, result_row, row_id, row_ids, validation_halves)
+    from tagparrot.methods import decision_rule
     path = Path(path or project_path('results', 'augment_ops.csv'))
     done, commit, data, rows = set(row_ids(read_results(path))), git_commit(), data_columns(splits), []
     valid, Yv = splits.ds['valid'], np.array(splits.ds['valid']['label_ids'])

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from .core import TagparrotError
 from .data import default_issues_path
-from .evaluation import append_results, method_spec, read_results
+from .evaluation import append_results, read_results
+from .methods import method_spec
 
 # %% auto #0
 __all__ = ['CLUSTER_REQUIREMENT', 'require_distributed', 'cell_resources', 'input_files', 'localize', 'run_on_worker', 'collect',

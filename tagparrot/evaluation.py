@@ -13,15 +13,14 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
-from .core import TagparrotError, atomic_write, load_object, locked, project_path, save_figure, set_seed, shared_dir
+from .core import TagparrotError, atomic_write, locked, project_path, save_figure, set_seed, shared_dir
 from .data import TRAIN_SIZES
 
 # %% auto #0
-__all__ = ['RULE_KINDS', 'METHODS', 'ORIGINS', 'RESULT_COLUMNS', 'RESULT_KEY', 'ROW_IDENTITY', 'RowId', 'f1_scores',
-           'TaggingMethod', 'best_label_cut', 'top_k', 'platt_scaling', 'DecisionRule', 'MethodSpec', 'method_spec',
-           'study_params', 'methods_of', 'get_method', 'decision_rule', 'validation_halves', 'row_id', 'row_ids',
-           'default_results_path', 'read_results', 'append_results', 'git_commit', 'data_columns', 'done_keys',
-           'target_name', 'result_row', 'evaluate_slices', 'summarize', 'reference_scores', 'plot_metrics']
+__all__ = ['RULE_KINDS', 'ORIGINS', 'RESULT_COLUMNS', 'RESULT_KEY', 'ROW_IDENTITY', 'RowId', 'f1_scores', 'TaggingMethod',
+           'best_label_cut', 'top_k', 'platt_scaling', 'DecisionRule', 'MethodSpec', 'validation_halves', 'row_id',
+           'row_ids', 'default_results_path', 'read_results', 'append_results', 'git_commit', 'data_columns',
+           'done_keys', 'target_name', 'result_row', 'evaluate_slices', 'summarize', 'reference_scores', 'plot_metrics']
 
 # %% ../nbs/02_evaluation.ipynb #a828ecf0
 def f1_scores(y_true, y_pred, labels: list[str]) -> dict:
@@ -176,7 +175,7 @@ class DecisionRule:
 @dataclass(frozen=True)
 class MethodSpec:
     "A registry entry: everything the study, the cluster and the tagger need to know about one method"
-    cls: str | type                   # the class, or its 'module:Class' path (imported when first built)
+    cls: type                         # the method's class (a `TaggingMethod`)
     notebook: str                     # the notebook in nbs/ that runs it as a study cell
     reference: str = 'fixed'          # the reference study's decision rule for it
     role: str | None = None           # the model role it needs in the registry of checkpoints, if any
@@ -186,51 +185,7 @@ class MethodSpec:
     study_params: dict | None = field(default_factory=dict)  # settings its notebook adds to the preset; None: no settings at all
     seeded: bool = False              # its notebook passes the cell's seed as a setting too
 
-METHODS = {
-    'naive-bayes': MethodSpec('tagparrot.baseline:NaiveBayes', '03_baseline.ipynb', study_params=None),  # no budget to pass
-    'zero-shot-nli': MethodSpec('tagparrot.zeroshot:ZeroShotNLI', '04_zeroshot.ipynb', 'sweep', role='nli',
-                                study_params={'checkpoint': None}),
-    'zero-shot-embed': MethodSpec('tagparrot.zeroshot:ZeroShotEmbed', '04_zeroshot.ipynb', 'sweep', study_params={'checkpoint': None}),
-    'naive-bayes-aug': MethodSpec('tagparrot.augment:NaiveBayesAug', '05_augment.ipynb', needs_valid=True, seeded=True),
-    'embedding-knn': MethodSpec('tagparrot.knn:EmbeddingKNN', '06_knn.ipynb', 'threshold', study_params={'checkpoint': None}),
-    'finetune': MethodSpec('tagparrot.finetune:FineTune', '07_finetune.ipynb', gpu=True, study_params={'progress': False}),
-    'finetune-da': MethodSpec('tagparrot.domain:FineTuneDA', '08_domain.ipynb', gpu=True, study_params={'progress': False}),
-    'uda': MethodSpec('tagparrot.semi:UDA', '09_semi.ipynb', origin='beyond', gpu=True),
-    'ust': MethodSpec('tagparrot.semi:UST', '09_semi.ipynb', origin='beyond', gpu=True),
-    'contrastive': MethodSpec('tagparrot.semi:Contrastive', '09_semi.ipynb', origin='beyond', gpu=True),
-}
 ORIGINS = ('reference', 'beyond')
-
-def method_spec(name: str) -> MethodSpec:
-    "The registry entry of method `name` (a one-line error naming the choices otherwise)"
-    if name not in METHODS: raise TagparrotError(f"unknown method '{name}' (choose from {', '.join(METHODS)})")
-    return METHODS[name]
-
-def study_params(method: str, preset: str, checkpoint: str | None = None, seed: int | None = None) -> dict:
-    "The settings `evaluate_slices` gets for `method` in a study cell, as its notebook builds them (they are part of a row's identity)"
-    spec = method_spec(method)
-    if spec.study_params is None: return {}
-    return ({'preset': preset, **spec.study_params} | ({'checkpoint': checkpoint} if checkpoint else {})
-            | ({'seed': seed} if spec.seeded else {}))
-
-def methods_of(origin: str) -> list[str]:
-    "The registered methods of one origin: the reference study's ('reference') or those beyond it ('beyond')"
-    if origin not in ORIGINS: raise TagparrotError(f"unknown origin '{origin}' (choose from {', '.join(ORIGINS)})")
-    return [m for m, spec in METHODS.items() if spec.origin == origin]
-
-def get_method(name: str, labels: list[str], **settings) -> TaggingMethod:
-    "Build the registered method `name` over `labels`; a setting it does not declare is refused"
-    cls = method_spec(name).cls
-    cls = load_object(cls) if isinstance(cls, str) else cls
-    try: inspect.signature(cls).bind(labels, **settings)
-    except TypeError as e: raise TagparrotError(f"method '{name}': {e}") from None
-    return cls(labels, **settings)
-
-def decision_rule(rule: str, method: str, fallback: str | None = None) -> DecisionRule:
-    "The study's rules: `reference` (the book's rule for `method`) or `tuned` (per-label cuts, for every method)"
-    if rule == 'reference': return DecisionRule(method_spec(method).reference, fallback=fallback)
-    if rule == 'tuned': return DecisionRule('per-label', fallback=fallback)
-    raise TagparrotError(f"unknown rule '{rule}' (reference or tuned)")
 
 # %% ../nbs/02_evaluation.ipynb #6d3fd549
 def validation_halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -309,6 +264,7 @@ def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict
                     rules=('reference', 'tuned'), split: str = 'test', force: bool = False, fallback: str | None = None) -> pd.DataFrame:
     "Fit `method` once per training slice (`sizes`: targets or 'full'), append one row per rule scored on `split`; returns the new rows"
     from tqdm.auto import tqdm
+    from tagparrot.methods import decision_rule, get_method  # at call time: the registry imports every method, each imports this module
     params, sizes = params or {}, sizes or splits.slice_sizes
     settings = json.dumps(params, sort_keys=True, default=str)  # a row is done only for the same settings
     done, commit, data, rows = set() if force else done_keys(results), git_commit(), data_columns(splits), []
@@ -336,6 +292,7 @@ def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict
 
 def _label_name_scores(splits, valid, scored):
     "Label-name similarity scores of the validation and scored issues (the rule's optional fallback)"
+    from tagparrot.methods import get_method
     z = get_method('zero-shot-embed', splits.labels).fit(None, valid)
     return z.predict_proba(list(valid['text'])), z.predict_proba(list(scored['text']))
 

@@ -12,7 +12,8 @@ import pandas as pd
 from .core import TagparrotError, cli_parser, resolve_checkpoint
 from .data import binarize, default_issues_path, get_label_map, issue_text, label_names, read_issues
 from .encoders import embedding_cache, mean_pooled_embeddings
-from .evaluation import METHODS, TaggingMethod, get_method
+from .evaluation import TaggingMethod
+from .methods import METHODS, get_method
 from .tagger import add_issue_source_args, add_labeled_data_args, fold_indices, load_tagger, read_issue_source
 
 # %% auto #0

@@ -15,7 +15,8 @@ import pandas as pd
 from .core import TagparrotError, cli_parser, locked, project_path, project_root, registry_preset, resolve_checkpoint
 from .cluster import DaskPool
 from .data import TRAIN_SIZES, load_issue_splits
-from .evaluation import METHODS, default_results_path, method_spec, methods_of, read_results, row_ids, summarize
+from .evaluation import default_results_path, read_results, row_ids, summarize
+from .methods import METHODS, method_spec, methods_of
 
 # %% auto #0
 __all__ = ['PRESETS', 'BASELINES', 'Cell', 'method_available', 'plan_grid', 'StudyData', 'study_data', 'cell_done', 'kernel_name',

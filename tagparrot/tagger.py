@@ -14,7 +14,8 @@ from . import __version__
 from .core import TagparrotError, cli_parser, load_object, set_seed
 from .data import (LABEL_PRESETS, TASKS, TEXT_TEMPLATE, default_issues_path, github_issues, issue_text,
                             load_issue_splits, read_issues, source_name)
-from .evaluation import METHODS, DecisionRule, f1_scores, get_method, method_spec
+from .evaluation import DecisionRule, f1_scores
+from .methods import METHODS, get_method, method_spec
 
 # %% auto #0
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'OBJECTIVES', 'TAGGER_RULE', 'AUTO_CANDIDATES',

@@ -14,7 +14,7 @@ from datasets import Dataset, DatasetDict
 from tagparrot.augment import NaiveBayesAug, augment_texts, op_effects, op_gains
 from tagparrot.data import IssueSplits
 from tagparrot.core import TagparrotError
-from tagparrot.evaluation import get_method
+from tagparrot.methods import get_method
 from tagparrot.study import kernel_name
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tagparrot.core import load_object
-from tagparrot.evaluation import METHODS, ORIGINS, RULE_KINDS, MethodSpec, TaggingMethod, methods_of, study_params
+from tagparrot.evaluation import ORIGINS, RULE_KINDS, MethodSpec, TaggingMethod
+from tagparrot.methods import METHODS, methods_of, study_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +21,7 @@ def parameters_cell(notebook: Path) -> str:
 def test_every_entry_is_complete(name):
     "Key = class name, the notebook exists and runs the method, the study's settings are ones the class takes"
     spec = METHODS[name]
-    cls = load_object(spec.cls) if isinstance(spec.cls, str) else spec.cls
+    cls = spec.cls
     assert cls.name == name
     notebook = ROOT/'nbs'/spec.notebook
     assert notebook.exists(), f'{spec.notebook} is not in nbs/'

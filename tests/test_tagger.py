@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tagparrot.evaluation import METHODS
+from tagparrot.methods import METHODS
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [str(Path(sys.executable).with_name('tagparrot'))]
