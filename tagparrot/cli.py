@@ -29,7 +29,7 @@ COMMANDS = {
 BENCHES = {
     'zero-shot': 'tagparrot.zeroshot_bench:bench_cli',
     'knn-grid': 'tagparrot.knn:bench_cli',
-    'attention': 'tagparrot.future.scaling:attention_bench_cli',
+    'attention': 'tagparrot.future.attention:attention_bench_cli',
     'tokenizer-train': 'tagparrot.codeparrot.codetok:bench_cli',
 }
 

@@ -4,15 +4,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from tagparrot.cli import main
-from tagparrot.future.scaling import (attention_bench_cli, causal_kernel_attention_naive, causal_linear_attention,
-                               fit_power_law, scaling_cli)
+from tagparrot.future.scaling import fit_power_law, scaling_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 TAGPARROT = Path(sys.executable).parent/'tagparrot'
-TINY_BENCH = ['--lengths', '32', '64', '128', '--n-embd', '32', '--n-head', '2', '--repeats', '1']
 FLOAT = r'(-?\d+(?:\.\d+)?(?:e-?\d+)?|nan)'
 
 def run_cli(*args, cwd=ROOT):
@@ -35,29 +32,6 @@ def test_fit_is_exact_without_noise():
     n = np.array([1e5, 1e6, 1e7])
     fit = fit_power_law(n, (3e9 / n) ** 0.1)
     assert abs(fit.alpha - 0.1) < 1e-9 and fit.alpha_err < 1e-9
-
-def test_linear_attention_matches_naive_and_is_causal():
-    torch.manual_seed(1)
-    q, k, v = torch.randn(3, 1, 3, 37, 8, dtype=torch.float64).unbind(0)
-    ref = causal_kernel_attention_naive(q, k, v)
-    for chunk in (1, 5, 16, 64):
-        assert torch.allclose(causal_linear_attention(q, k, v, chunk), ref, atol=1e-10)
-    q2 = q.clone(); q2[..., 20:, :] = 0; k2 = k.clone(); k2[..., 20:, :] *= -3
-    assert torch.allclose(causal_linear_attention(q2, k2, v, 16)[..., :20, :], ref[..., :20, :], atol=1e-10)
-
-def test_linear_attention_gradients_finite():
-    q, k, v = (torch.randn(2, 2, 50, 16, requires_grad=True) for _ in range(3))
-    causal_linear_attention(q, k, v, 16).sum().backward()
-    assert all(torch.isfinite(t.grad).all() for t in (q, k, v))
-
-def test_attention_bench_last_line(capsys):
-    assert attention_bench_cli(TINY_BENCH) == 0
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert re.fullmatch(rf'exponent_eager={FLOAT} exponent_sdpa={FLOAT} exponent_linear={FLOAT} exponent_band={FLOAT} exponent_bigbird={FLOAT}', last), last
-
-def test_attention_bench_console_script():
-    lines = run_cli('bench', 'attention', *TINY_BENCH)
-    assert lines[0].split()[:2] == ['kind', 'seq_len'] and lines[-1].startswith('exponent_eager=')
 
 @pytest.mark.slow
 def test_scaling_train_and_fit_console_script(tmp_path):
@@ -93,11 +67,9 @@ def test_cleaned_notebook_keeps_parameters_cell():
 @pytest.mark.slow
 def test_notebook_runs_under_papermill_with_tiny_budget(tmp_path):
     pm = pytest.importorskip('papermill')
-    params = dict(attention_lengths=[32, 64, 128], attention_repeats=1, attention_n_embd=32, attention_n_head=2,
-                  scaling_preset='quick', scaling_max_steps=2, runs_dir=str(tmp_path/'runs'),
+    params = dict(scaling_preset='quick', scaling_max_steps=2, runs_dir=str(tmp_path/'runs'),
                   figures_dir=str(tmp_path/'figures'), results_dir=str(tmp_path/'results'))
     pm.execute_notebook(str(ROOT/'nbs'/'15_future.ipynb'), str(tmp_path/'out.ipynb'), parameters=params,
                         kernel_name='python3', cwd=str(ROOT/'nbs'), progress_bar=False)
-    for stem in ('attention_cost', 'scaling_law_quick'):
-        assert (tmp_path/'figures'/f'{stem}.png').exists() and (tmp_path/'figures'/f'{stem}.svg').exists()
-    assert (tmp_path/'results'/'attention_cost.csv').exists() and (tmp_path/'results'/'scaling_law_quick.csv').exists()
+    assert (tmp_path/'figures'/'scaling_law_quick.png').exists() and (tmp_path/'figures'/'scaling_law_quick.svg').exists()
+    assert (tmp_path/'results'/'scaling_law_quick.csv').exists()

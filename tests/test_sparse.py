@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tagparrot.core import TagparrotError
-from tagparrot.future.scaling import attention_bench_cli
+from tagparrot.future.attention import attention_bench_cli
 from tagparrot.future.sparse import (BENCH_SETTINGS, PATTERNS, attention_mask, bench_layout, block_layout,
                               block_sparse_attention, check_against_dense, dense_masked_attention,
                               register_sparse_attention)
