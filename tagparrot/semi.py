@@ -29,7 +29,7 @@ BUDGETS = {
         'uda': dict(max_seq_length=32, steps=10, batch_size=8, unsup_batch_size=8, max_unsup=16),
         'ust': dict(max_seq_length=32, steps=10, rounds=1, mc_passes=3, max_unsup=16, max_pseudo=8)},
     'default': {
-        'contrastive': dict(max_seq_length=128, tune_seq_length=128, train_layers=2, pairs_per_issue=20, max_pairs=320, batch_size=32, lr=5e-5, epochs=3, loss='supcon'),
+        'contrastive': dict(max_seq_length=128, tune_seq_length=128, train_layers=6, pairs_per_issue=20, max_pairs=320, batch_size=32, lr=5e-5, epochs=3, loss='supcon'),
         'uda': dict(max_seq_length=64, steps=300, batch_size=16, unsup_batch_size=64, max_unsup=1024),
         'ust': dict(max_seq_length=64, steps=300, rounds=3, mc_passes=10, max_unsup=1024, max_pseudo=256)},
     'full': {  # the papers' regime: whole encoder trained, longer inputs, every pair (SetFit: 20 iterations)
@@ -349,10 +349,14 @@ class SplitEncoder(nn.Module):
 
     @torch.no_grad()
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        was = self.training; self.eval()
-        out = [self(texts[i:i + batch_size], keep=False).cpu().numpy() for i in range(0, len(texts), batch_size)]
+        "Unit embeddings of `texts`, in order; batched by length, so that short issues are not padded to long ones"
+        was, texts = self.training, list(texts); self.eval()
+        order = np.argsort([-len(t) for t in texts], kind='stable')
+        out = [self([texts[j] for j in order[i:i + batch_size]], keep=False).cpu().numpy() for i in range(0, len(texts), batch_size)]
         self.train(was)
-        return np.concatenate(out) if out else np.zeros((0, self.bert.config.hidden_size), np.float32)
+        if not out: return np.zeros((0, self.bert.config.hidden_size), np.float32)
+        E = np.empty((len(texts), out[0].shape[1]), np.float32); E[order] = np.concatenate(out)
+        return E
 
 # %% ../nbs/09_semi.ipynb #5c0a11f2
 def supcon_loss(E: torch.Tensor, Y: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
@@ -475,7 +479,7 @@ def compare_setfit(splits, seed: int = 0, sizes=(8,), preset: str = 'default', p
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_semi.ipynb #b04ab5a8
-ABLATIONS = {'uda': [{}, {'uda_weight': 0.0}], 'ust': [{}, {'rounds': 0, 'steps': 1200}], 'contrastive': [{}, {'max_pairs': 0}]}
+ABLATIONS = {'uda': [{}, {'uda_weight': 0.0}], 'ust': [{}, {'rounds': 0, 'steps': 1200}], 'contrastive': [{}, {'epochs': 0}]}
 
 def ablation_splits(splits, seed: int = 0):
     "A copy of `splits` whose `valid` is one half of the validation split and whose `valid-half` is the other: design choices are scored without test"

@@ -277,7 +277,7 @@ def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str 
     tried = []
     if method == 'auto':
         if settings: raise TagparrotError("--set applies to one method, not to 'auto'")
-        method, S, tried = choose_method(splits.labels, pool, task, objective, folds or (3 if task == 'single' else 5), seed, budget_minutes, candidates, ds['unsup'])
+        method, S, tried = choose_method(splits.labels, pool, task, objective, folds or (2 if task == 'single' else 5), seed, budget_minutes, candidates, ds['unsup'])
     else: S = cross_fit_scores(method, splits.labels, pool, folds, seed, settings, ds['unsup']) if folds else None
     m = fit_method(method, splits.labels, pool, settings, ds['unsup'], seed)
     if S is not None: r.fit(S, Y)
@@ -402,7 +402,7 @@ def train_cli(argv=None) -> int:
     p.add_argument('--seed', type=int, default=0, help='seed of the validation split and the method (default: 0)')
     p.add_argument('--rule', choices=['per-label', 'threshold', 'fixed', 'topk', 'single'], help='decision rule kind (default: per-label cuts shrunk toward one global cut, at most 3 labels; single for --task single)')
     p.add_argument('--objective', choices=OBJECTIVES, help='the F1 the rule and auto maximise (default: micro for multi, macro for single)')
-    p.add_argument('--folds', type=int, help='cross-fitting folds for the rule and the model card (default: 5; for --task single 0, and 3 when auto chooses)')
+    p.add_argument('--folds', type=int, help='cross-fitting folds for the rule and the model card (default: 5; for --task single 0, and 2 when auto chooses)')
     p.add_argument('--budget-minutes', type=float, default=10.0, help='with --method auto: time for cross-validating the candidates (default: 10)')
     p.add_argument('--candidates', nargs='+', choices=list(METHODS), default=list(AUTO_CANDIDATES), metavar='METHOD',
                    help=f"with --method auto: the methods to compare, cheapest first (default: {' '.join(AUTO_CANDIDATES)})")
