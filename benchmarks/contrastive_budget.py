@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dev_benchmark import as_dataset, fit_setfit, read_part, score_tags, setfit_scores, write_parts, _matrix
+from dev_benchmark import as_dataset, fit_setfit, read_part, score_tags, setfit_scores, write_parts
 
 BASE = dict(loss='supcon', batch_size=32, tune_seq_length=128)
 VARIANTS = {  # name -> Contrastive settings

@@ -6,7 +6,8 @@ Single-label task: the issues of the default file that carry exactly one of `bug
 `dataset request`; per seed, 100 training issues a class (300 in all), the rest cut in two halves stratified by
 class: a validation part (every design decision is taken on it) and a test part (final figures only).
 Multilabel task: the study's own split of the default file (`hf-datasets` label map, `load_issue_splits`).
-Each seed's parts are written as JSONL (`title, body, labels, split`) to `--out` (default: a temporary folder):
+`tag_s` is the whole `tagparrot tag` command (start-up and loading the tagger included); `chosen` the method the
+tagger holds (what `--method auto` picked). Each seed's parts are written as JSONL (`title, body, labels, split`) to `--out` (default: a temporary folder):
 `train.jsonl` (the training issues alone: `tagparrot train` trains on every issue it is given), `valid.jsonl`, `test.jsonl`,
 `labels.json` (the label map).
 By default the method goes through the command line as a user runs it (`tagparrot train --task ... --data
@@ -96,9 +97,10 @@ def evaluate_cli(folder, method: str, task: str = 'single', part: str = 'test', 
         train_s, t0 = time.perf_counter() - t0, time.perf_counter()
         answers = [json.loads(l) for l in run('tag', '--model', f"{tmp}/tagger", '--data', str(folder/f"{part}.jsonl")).splitlines()]
         tag_s = time.perf_counter() - t0
+        chosen = json.loads(Path(tmp, 'tagger', 'tagger.json').read_text())['method']  # what `auto` picked
     recs = read_part(folder, part)
     tags = np.array([[int(l in a['labels']) for l in labels] for a in answers])
-    return score_tags(_matrix(recs, labels), tags, labels) | {'train_s': round(train_s, 1), 'tag_s': round(tag_s, 1)}
+    return score_tags(_matrix(recs, labels), tags, labels) | {'chosen': chosen, 'issues': len(recs), 'train_s': round(train_s, 1), 'tag_s': round(tag_s, 1)}
 
 
 def as_dataset(recs, labels) -> dict:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_evaluation.ipynb #ff6eec19
 from __future__ import annotations
-import inspect, json, subprocess, time
+import json, subprocess, time
 from collections import namedtuple
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -330,22 +330,26 @@ class SplitEncoder(nn.Module):
         for i in range(0, len(todo), 64):
             batch = todo[i:i + 64]
             enc = self.tok(batch, truncation=True, max_length=self.max_seq_length, padding=True, return_tensors='pt').to(self.device)
-            hs = self.bert(**enc, output_hidden_states=True).hidden_states[self.k]
+            hs = self._layers(self.bert.embeddings(input_ids=enc['input_ids']), enc['attention_mask'], self.bert.encoder.layer[:self.k])
             for t, h, n in zip(batch, hs, enc['attention_mask'].sum(1)): memo[text_hash(t)] = h[:n].clone()
         self.bert.train(was)
         return [memo[text_hash(t)] for t in texts]
+
+    def _layers(self, h: torch.Tensor, mask: torch.Tensor, layers) -> torch.Tensor:
+        "Run transformer `layers` over hidden states `h` (batch, tokens, hidden) whose real tokens `mask` marks"
+        additive = (1 - mask[:, None, None, :].to(h.dtype)) * torch.finfo(h.dtype).min
+        bias = getattr(self.bert.encoder, 'compute_position_bias', None)  # MPNet's layers share a relative position bias
+        extra = {'position_bias': bias(h)} if bias else {}
+        for layer in layers:
+            h = layer(h, additive, **extra)
+            h = h[0] if isinstance(h, tuple) else h
+        return h
 
     def forward(self, texts: list[str], keep: bool = True) -> torch.Tensor:
         hs = self.lower(list(texts), keep)
         h = nn.utils.rnn.pad_sequence(hs, batch_first=True)
         mask = nn.utils.rnn.pad_sequence([torch.ones(len(x), device=h.device) for x in hs], batch_first=True)
-        additive = (1 - mask[:, None, None, :]) * torch.finfo(h.dtype).min
-        bias = getattr(self.bert.encoder, 'compute_position_bias', None)  # MPNet's layers share a relative position bias
-        extra = {'position_bias': bias(h)} if bias else {}
-        for layer in self.upper:
-            h = layer(h, additive, **extra)
-            h = h[0] if isinstance(h, tuple) else h
-        return nn.functional.normalize(mean_pool(h, mask), dim=-1)
+        return nn.functional.normalize(mean_pool(self._layers(h, mask, self.upper), mask), dim=-1)
 
     @torch.no_grad()
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
