@@ -28,6 +28,7 @@ VARIANTS = {  # name -> Contrastive settings
     'supcon-L6-128-e3-lr5e-5': dict(BASE, train_layers=6, epochs=3, lr=5e-5),
     'supcon-L2-128-e10-lr5e-5': dict(BASE, train_layers=2, epochs=10, lr=5e-5),
     'supcon-L2-128-e5-lr1e-4': dict(BASE, train_layers=2, epochs=5, lr=1e-4),
+    'mpnet-supcon-L12-128-e3-lr5e-5': dict(BASE, checkpoint='mpnet', train_layers=12, epochs=3, lr=5e-5),
     'supcon-L2-64-e3-lr5e-5': dict(BASE, train_layers=2, epochs=3, lr=5e-5, tune_seq_length=64),
     'cosine-L2-128-320pairs': dict(BASE, loss='cosine', train_layers=2, pairs_per_issue=20, max_pairs=320, batch_size=16, lr=2e-5, epochs=1),
     'setfit': {'num_iterations': 5, 'max_length': 128},

@@ -114,7 +114,6 @@ class SemiMethod(TaggingMethod):
 
     def _load_weights(self, folder):
         from safetensors.torch import load_file
-        from tagparrot.encoders import sentence_encoder
         b = self.budget
         self.model = Tagger(self.embedder, len(self.labels), b['hidden'], b['dropout'])
         self.model.head.load_state_dict(load_file(folder/'head.safetensors'))
