@@ -1,11 +1,11 @@
 "Integration tests of tagparrot.future.attention: the linearised attention, the bench's last line, and the notebook under papermill"
-import json, re
+import re
 
 import pytest
 import torch
 
 from tagparrot.future.attention import attention_bench_cli, causal_kernel_attention_naive, causal_linear_attention
-from test_scaling import FLOAT, ROOT, run_cli
+from test_scaling import FLOAT, ROOT, parameters_cells, run_cli
 
 TINY_BENCH = ['--lengths', '32', '64', '128', '--n-embd', '32', '--n-head', '2', '--repeats', '1']
 
@@ -33,9 +33,8 @@ def test_attention_bench_console_script():
     assert lines[0].split()[:2] == ['kind', 'seq_len'] and lines[-1].startswith('exponent_eager=')
 
 def test_cleaned_notebook_keeps_parameters_cell():
-    nb = json.loads((ROOT/'nbs'/'15b_attention.ipynb').read_text())
-    tagged = [c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', [])]
-    assert len(tagged) == 1 and 'attention_lengths' in ''.join(tagged[0]['source'])
+    tagged = parameters_cells('15b_attention.ipynb')
+    assert len(tagged) == 1 and 'attention_lengths' in tagged[0]
 
 @pytest.mark.slow
 def test_notebook_runs_under_papermill_with_tiny_budget(tmp_path):

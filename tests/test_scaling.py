@@ -59,10 +59,14 @@ def test_fit_cli_bad_input_is_one_line(tmp_path, capsys):
     assert 'broken.json: line 2' in err and 'Traceback' not in err
     assert main(['scaling', 'fit', '--runs', str(tmp_path/'missing')]) == 1
 
+def parameters_cells(notebook: str) -> list[str]:
+    "Sources of the cells of `nbs/<notebook>` tagged `parameters` (nbdev_clean must keep the tag)"
+    nb = json.loads((ROOT/'nbs'/notebook).read_text())
+    return [''.join(c['source']) for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', [])]
+
 def test_cleaned_notebook_keeps_parameters_cell():
-    nb = json.loads((ROOT/'nbs'/'15_future.ipynb').read_text())
-    tagged = [c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', [])]
-    assert len(tagged) == 1 and 'scaling_preset' in ''.join(tagged[0]['source'])
+    tagged = parameters_cells('15_future.ipynb')
+    assert len(tagged) == 1 and 'scaling_preset' in tagged[0]
 
 @pytest.mark.slow
 def test_notebook_runs_under_papermill_with_tiny_budget(tmp_path):
