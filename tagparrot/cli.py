@@ -38,6 +38,7 @@ def summary(spec: str) -> str:
     "A command's one-line description: the first line of its function's docstring"
     return ((load_object(spec).__doc__ or '').strip().splitlines() or [''])[0]
 
+# %% ../nbs/20_cli.ipynb #1f67b48d
 def run_command(table: dict, argv: list[str], prog: str, description: str, example: str, version: str | None = None) -> int:
     "Route `argv` to the `table` entry (name -> 'module:function') it names; the function parses the rest"
     p = cli_parser(prog, description, example, exit_on_error=False)
@@ -49,10 +50,12 @@ def run_command(table: dict, argv: list[str], prog: str, description: str, examp
     except argparse.ArgumentError as e: raise TagparrotError(str(e)) from None
     return load_object(table[a.command])(rest) or 0
 
+# %% ../nbs/20_cli.ipynb #97a07c79
 def bench_cli(argv):
     "Run one named speed or memory benchmark and print its rows"
     return run_command(BENCHES, argv, 'tagparrot bench', bench_cli.__doc__, 'tagparrot bench knn-grid --threads 2')
 
+# %% ../nbs/20_cli.ipynb #b726f543
 def main(argv=None) -> int:
     "Entry point of the `tagparrot` command: user errors become one line on stderr and a non-zero exit"
     from tagparrot import __version__

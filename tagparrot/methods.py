@@ -39,6 +39,7 @@ def method_spec(name: str) -> MethodSpec:
     if name not in METHODS: raise TagparrotError(f"unknown method '{name}' (choose from {', '.join(METHODS)})")
     return METHODS[name]
 
+# %% ../nbs/09b_methods.ipynb #abc79cc8
 def get_method(name: str, labels: list[str], **settings) -> TaggingMethod:
     "Build the registered method `name` over `labels`; a setting it does not declare is refused"
     cls = method_spec(name).cls
@@ -54,11 +55,13 @@ def study_params(method: str, preset: str, checkpoint: str | None = None, seed: 
     return ({'preset': preset, **spec.study_params} | ({'checkpoint': checkpoint} if checkpoint else {})
             | ({'seed': seed} if spec.seeded else {}))
 
+# %% ../nbs/09b_methods.ipynb #170a12ca
 def methods_of(origin: str) -> list[str]:
     "The registered methods of one origin: the reference study's ('reference') or those beyond it ('beyond')"
     if origin not in ORIGINS: raise TagparrotError(f"unknown origin '{origin}' (choose from {', '.join(ORIGINS)})")
     return [m for m, spec in METHODS.items() if spec.origin == origin]
 
+# %% ../nbs/09b_methods.ipynb #97b4fbae
 def decision_rule(rule: str, method: str, fallback: str | None = None) -> DecisionRule:
     "The study's rules: `reference` (the book's rule for `method`) or `tuned` (per-label cuts, for every method)"
     if rule == 'reference': return DecisionRule(method_spec(method).reference, fallback=fallback)

@@ -152,6 +152,7 @@ def bernoulli_kl(p: torch.Tensor, q: torch.Tensor, eps: float = 1e-6) -> torch.T
     p, q = p.clamp(eps, 1 - eps), q.clamp(eps, 1 - eps)
     return p * (p / q).log() + (1 - p) * ((1 - p) / (1 - q)).log()
 
+# %% ../nbs/09_semi.ipynb #19d0cca4
 def consistency_loss(clean_logits: torch.Tensor, aug_logits: torch.Tensor, temperature: float = 0.4,
                      confidence: float = 0.8) -> torch.Tensor:
     "UDA's masked, sharpened consistency between predictions on clean and augmented unlabeled issues"
@@ -167,6 +168,7 @@ def augment_unsup(texts: list[str], op: str, seed: int) -> list[str]:
     from tagparrot.augment import augment_texts
     return augment_texts(list(texts), op, 1, seed)
 
+# %% ../nbs/09_semi.ipynb #f14343eb
 def train_tagger(model: Tagger, texts: list[str], Y: np.ndarray, steps: int, lr: float = 1e-3, batch_size: int = 16,
                  weights: np.ndarray | None = None, unsup: list[str] | None = None, unsup_aug: list[str] | None = None,
                  unsup_batch_size: int = 64, uda_weight: float = 1.0, ramp: float = 0.3, temperature: float = 0.4,
@@ -230,13 +232,16 @@ def mc_dropout_probs(model: Tagger, texts: list[str], passes: int = 10, batch_si
     return np.stack([np.concatenate([torch.sigmoid(model(texts[i:i + batch_size])).cpu().numpy()
                                      for i in range(0, len(texts), batch_size)]) for _ in range(passes)])
 
+# %% ../nbs/09_semi.ipynb #f16feaf1
 def _entropy(p): p = np.clip(p, 1e-6, 1 - 1e-6); return -(p * np.log(p) + (1 - p) * np.log(1 - p))
 
+# %% ../nbs/09_semi.ipynb #81c3e1d9
 def bald_scores(P: np.ndarray, labels_mask: np.ndarray | None = None) -> np.ndarray:
     "BALD per issue from MC samples `P` (passes, issues, labels): H(mean) - mean(H), averaged over the masked labels"
     b = _entropy(P.mean(0)) - _entropy(P).mean(0)
     return b[:, labels_mask].mean(1) if labels_mask is not None else b.mean(1)
 
+# %% ../nbs/09_semi.ipynb #bf0ea7ad
 def select_pseudo(bald: np.ndarray, budget: int, mode: str = 'easy', rng=None) -> np.ndarray:
     "Indices of at most `budget` issues drawn without replacement, favouring low (easy) or high (hard) BALD"
     rng = rng or np.random.default_rng(0)
@@ -287,6 +292,7 @@ def pair_budget(n_issues: int, budget: dict) -> int:
     n = n_issues * budget['pairs_per_issue']
     return n if budget['max_pairs'] is None else min(n, budget['max_pairs'])
 
+# %% ../nbs/09_semi.ipynb #176803ff
 def contrastive_pairs(Y: np.ndarray, n_pairs: int, rng=None, jaccard: bool = False) -> list[tuple[int, int, float]]:
     "Up to `n_pairs` index pairs (i, j, target): half sharing a label (target 1), half sharing none (target 0)"
     rng = rng or np.random.default_rng(0)

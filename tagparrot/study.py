@@ -53,6 +53,7 @@ def method_available(method: str, preset: str = 'default', nbs=None) -> str | No
         try: resolve_checkpoint(role, registry_preset(preset, PRESETS))
         except TagparrotError as e: return str(e)
 
+# %% ../nbs/10_study.ipynb #f72c72e4
 def plan_grid(preset='default', methods=None, seeds=None, sizes=None, checkpoints=(None,), nbs=None):
     "The cells of a study and the methods left out (method -> reason)"
     registry_preset(preset, PRESETS)  # refuses an unknown preset
@@ -81,6 +82,7 @@ class StudyData:
         "The data parameters of a method notebook"
         return {'data': self.source, 'labels': dict(self.label_map)}
 
+# %% ../nbs/10_study.ipynb #cadcd9dd
 def study_data(data=None, labels=None, task: str = 'multi') -> StudyData:
     "The study's data resolved once: the default file takes the `hf-datasets` map, another file every label it carries unless `labels` names a map"
     if task != 'multi': raise TagparrotError(f"the study's method notebooks run the multilabel task, not '{task}'")
@@ -90,6 +92,7 @@ def study_data(data=None, labels=None, task: str = 'multi') -> StudyData:
 # %% ../nbs/10_study.ipynb #4810a69f
 def _budget(params: str) -> str | None: return json.loads(params or '{}').get('preset')
 
+# %% ../nbs/10_study.ipynb #63e1b1cb
 def cell_done(cell: Cell, df: pd.DataFrame, data: str, split: str = 'test', rules=('reference', 'tuned'), budget: str | None = None) -> bool:
     "Does the results frame hold every slice row of `cell`, under every rule, for the data fingerprinted `data` (and `budget`)?"
     ck = None if cell.checkpoint is None else resolve_checkpoint(cell.checkpoint).name
@@ -104,12 +107,14 @@ def kernel_name() -> str:
     from jupyter_client.kernelspec import KernelSpecManager
     return 'tagparrot' if 'tagparrot' in KernelSpecManager().find_kernel_specs() else 'python3'
 
+# %% ../nbs/10_study.ipynb #a3d24f28
 def cell_parameters(cell: Cell, budget: str, results: Path, figures: Path, data: StudyData) -> dict:
     "The papermill parameters of a cell (the standard parameters cell of every method notebook), its data named explicitly"
     return {'methods': [cell.method], 'seeds': [cell.seed], 'sizes': list(cell.sizes) if cell.sizes else None,
             'preset': budget, 'checkpoint': cell.checkpoint, 'results': str(results), **data.parameters(),
             'figure': str(figures/cell.method)}
 
+# %% ../nbs/10_study.ipynb #6a074b64
 def run_cell(cell: Cell, params: dict, runs: Path, nbs: Path, threads: int = 1, timeout: int | None = None, env: dict | None = None) -> dict:
     "Execute the cell's notebook with papermill in its own process (`env`: variables to add); returns a status record"
     out = runs/cell.method/f"{cell.slug()}.ipynb"
@@ -126,6 +131,7 @@ def run_cell(cell: Cell, params: dict, runs: Path, nbs: Path, threads: int = 1, 
     if code != 0: rec['error'] = _last_error(out.with_suffix('.log'), code)
     return rec
 
+# %% ../nbs/10_study.ipynb #e78a4489
 def _last_error(log: Path, code) -> str:
     lines = [l for l in log.read_text(errors='replace').splitlines() if l.strip()]
     errs = [l for l in lines if 'Error' in l or 'Exception' in l]
@@ -141,16 +147,19 @@ def plot_study(df: pd.DataFrame, path=None, split: str = 'test', rule: str = 'tu
         except FileNotFoundError: pass
     return plot_metrics(df, path=path, reference=ref, split=split, rule=rule)
 
+# %% ../nbs/10_study.ipynb #8603f945
 def data_fingerprints(seeds, data: StudyData | None = None) -> dict:
     "Seed -> the split fingerprint of what that seed draws from `data` (default: the shared file): what resume compares rows against"
     data = data or study_data()
     return {s: data.splits(s).split_fingerprint() for s in seeds}
 
+# %% ../nbs/10_study.ipynb #7cd1e927
 def default_data_rows(df: pd.DataFrame, split: str = 'test') -> pd.DataFrame:
     "The `split` rows of the default data: those whose fingerprint is that of the splits their seed draws from the shared file"
     if not len(df): return df
     return df[(df.split == split) & df.data.astype(str).isin(data_fingerprints(sorted(set(df.seed.astype(int)))).values())]
 
+# %% ../nbs/10_study.ipynb #2f17909b
 def run_study(preset='default', out=None, methods=None, seeds=None, sizes=None, checkpoints=(None,), jobs=None,
               force=False, data=None, labels=None, timeout=None, executor='local', address=None) -> dict:
     "Run the study's grid through papermill (`executor`: 'local' pool or 'dask' cluster at `address`); returns a summary"
@@ -218,6 +227,7 @@ def _size_header(s: pd.DataFrame) -> dict:
     "Target size -> column header with the mean number of training issues the slices really held"
     return {t: f"{t} ({n:.0f})" if t != 'full' else f"full ({n:.0f})" for t, n in s.groupby('target_size').train_size.mean().items()}
 
+# %% ../nbs/10_study.ipynb #1739ccdb
 def results_table(df: pd.DataFrame, metric: str = 'macro_f1', split: str = 'test', rule: str = 'tuned') -> pd.DataFrame:
     "Methods x target sizes (mean training issues in the header), cells 'mean ± std' of `metric` under `rule`"
     s = summarize(df, split, rule)
@@ -226,6 +236,7 @@ def results_table(df: pd.DataFrame, metric: str = 'macro_f1', split: str = 'test
     t = t[sorted(t.columns, key=lambda c: float('inf') if c == 'full' else float(c))]
     return t.rename(columns=_size_header(s)).rename_axis(columns=f'{rule} rule')
 
+# %% ../nbs/10_study.ipynb #bf6f437c
 def winners(df: pd.DataFrame, metric: str = 'macro_f1', split: str = 'test', rule: str = 'tuned') -> pd.DataFrame:
     "Per target size: the best method under `rule`, its mean and std, and the methods tied with it (within one std)"
     s, rows = summarize(df, split, rule), []
@@ -238,6 +249,7 @@ def winners(df: pd.DataFrame, metric: str = 'macro_f1', split: str = 'test', rul
                      metric: round(best[metric], 3), 'std': round(best[f'{metric}_std'], 3), 'tied_with': ', '.join(ties)})
     return pd.DataFrame(rows)
 
+# %% ../nbs/10_study.ipynb #19a3782c
 def rule_gain(df: pd.DataFrame, metric: str = 'macro_f1', split: str = 'test') -> pd.DataFrame:
     "Per method and target size: `metric` under the reference rule, under the tuned rule, and what the rule adds"
     s = summarize(df, split, rule=None).pivot_table(index=['method', 'target_size'], columns='rule', values=metric)
@@ -280,6 +292,7 @@ def per_label_table(df: pd.DataFrame, method: str, split: str = 'test', rule: st
     t = long.pivot_table(index='label', columns='target_size', values='f1', aggfunc='mean')
     return t[sorted(t.columns, key=lambda c: float('inf') if c == 'full' else float(c))]
 
+# %% ../nbs/10_study.ipynb #8e6dcdb8
 def plot_per_label(df: pd.DataFrame, method: str, path=None, split: str = 'test', rule: str = 'tuned'):
     "Heatmap of `method`'s per-label F1 (labels x training sizes); saved as PNG and SVG to `path`"
     import matplotlib.pyplot as plt
@@ -298,6 +311,7 @@ def plot_per_label(df: pd.DataFrame, method: str, path=None, split: str = 'test'
 # %% ../nbs/10_study.ipynb #88a6282e
 def _size_key(t) -> float: return float('inf') if str(t) == 'full' else float(t)
 
+# %% ../nbs/10_study.ipynb #78c3e1cf
 def method_gap(s: pd.DataFrame, a: str, b: str | list, metric: str = 'macro_f1') -> pd.Series:
     "Per target size: mean `metric` of method `a` minus that of `b` (or of the best of several `b`), sizes both have"
     p = s.pivot(index='target_size', columns='method', values=metric)
@@ -306,8 +320,10 @@ def method_gap(s: pd.DataFrame, a: str, b: str | list, metric: str = 'macro_f1')
     gap = (p[a] - p[bs].max(axis=1)).dropna()
     return gap.reindex(sorted(gap.index, key=_size_key))
 
+# %% ../nbs/10_study.ipynb #1c19ec00
 def _fmt(gap: pd.Series) -> str: return ', '.join(f"{t}: {v:+.3f}" for t, v in gap.items())
 
+# %% ../nbs/10_study.ipynb #4d3dd173
 def _overtakes(gap: pd.Series) -> str | None:
     "The smallest size from which `gap` stays positive at every larger size"
     ahead = None
@@ -316,6 +332,7 @@ def _overtakes(gap: pd.Series) -> str | None:
         ahead = t
     return ahead
 
+# %% ../nbs/10_study.ipynb #f92bd1c9
 BASELINES = ['naive-bayes', 'zero-shot-embed', 'embedding-knn']
 
 def findings_table(df: pd.DataFrame, split: str = 'test', rule: str = 'tuned', metric: str = 'macro_f1') -> pd.DataFrame:

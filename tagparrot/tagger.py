@@ -31,6 +31,7 @@ def _library_kind(v) -> str | None:
     if hasattr(v, 'save_pretrained') and hasattr(type(v), 'from_pretrained'): return 'pretrained'
     if (torch := sys.modules.get('torch')) is not None and isinstance(v, torch.nn.Module): return 'torch'
 
+# %% ../nbs/18_tagger.ipynb #10274866
 def _refused(v, depth=2):
     "The first torch module inside `v` (containers and plain objects, `depth` levels down), else None"
     if _library_kind(v) == 'torch': return type(v).__name__
@@ -39,12 +40,14 @@ def _refused(v, depth=2):
              vars(v).values() if hasattr(v, '__dict__') and not isinstance(v, type) else ())
     return next((r for x in items if (r := _refused(x, depth - 1))), None)
 
+# %% ../nbs/18_tagger.ipynb #af0218d8
 def _fitted_state(m) -> dict:
     "Attributes that `fit` added or changed, against a fresh instance with the same settings"
     fresh = vars(type(m)(m.labels, **m.params))
     same = lambda k, v: k in fresh and _library_kind(v) is None and joblib.hash(fresh[k]) == joblib.hash(v)
     return {k: v for k, v in vars(m).items() if not same(k, v)}
 
+# %% ../nbs/18_tagger.ipynb #0a219f8d
 def default_save_state(m, folder) -> list[str]:
     "Write `m`'s fitted state to `folder`: library formats for models, tokenizers and indexes, joblib for the rest"
     folder, state, libs = Path(folder), _fitted_state(m), {}
@@ -61,6 +64,7 @@ def default_save_state(m, folder) -> list[str]:
     joblib.dump({'state': state, 'libraries': libs}, folder/'state.joblib')
     return sorted(str(p.relative_to(folder)) for p in folder.rglob('*') if p.is_file())
 
+# %% ../nbs/18_tagger.ipynb #f288db0e
 def default_load_state(m, folder):
     "Restore what `default_save_state` wrote into `m`, a fresh instance with the same settings"
     folder = Path(folder)
@@ -86,12 +90,14 @@ def _sha256(p: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
     return h.hexdigest()
 
+# %% ../nbs/18_tagger.ipynb #2988cc68
 def file_hashes(folder) -> dict:
     "SHA-256 of every file under `folder` but the manifest and the model card"
     folder = Path(folder)
     return {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob('*'))
             if p.is_file() and p.name not in (MANIFEST, 'README.md')}
 
+# %% ../nbs/18_tagger.ipynb #f67139fd
 def read_manifest(folder) -> dict:
     "The manifest of a saved tagger, after checking format, version, files and class; one-line errors otherwise"
     folder = Path(folder)
@@ -114,6 +120,7 @@ def read_manifest(folder) -> dict:
 def _batches(items, size):
     for i in range(0, len(items), size): yield items[i:i + size]
 
+# %% ../nbs/18_tagger.ipynb #60beea6a
 class Tagger:
     "A fitted method with its decision rule and manifest: scores and tags new issues"
     def __init__(self, method, rule, manifest: dict):
@@ -171,6 +178,7 @@ class Tagger:
         finally: shutil.rmtree(tmp, ignore_errors=True)
         return folder
 
+# %% ../nbs/18_tagger.ipynb #4fa0512e
 def load_tagger(folder) -> Tagger:
     "Load a saved tagger: the whole folder is checked first (`read_manifest`), then the method and rule are built"
     folder = Path(folder)
@@ -204,9 +212,11 @@ def fit_method(method: str, labels, train, settings: dict | None = None, unsup=N
     set_seed(seed)
     return get_method(method, labels, **(settings or {})).fit(train, valid, unsup)
 
+# %% ../nbs/18_tagger.ipynb #2cf4fcc7
 class OverBudget(TagparrotError):
     "A cross-fit stopped because finishing it would pass its deadline"
 
+# %% ../nbs/18_tagger.ipynb #3cbdcf0c
 def cross_fit_scores(method: str, labels, train, folds: int = 5, seed: int = 0, settings: dict | None = None,
                      unsup=None, deadline: float | None = None) -> np.ndarray:
     "Out-of-fold scores of the issues in `train`: each scored exactly once, by `method` fitted on the other parts"
@@ -234,6 +244,7 @@ def tagger_rule(task: str = 'multi', objective: str = 'micro', kind: str | None 
     opts = TAGGER_RULE if kind in (None, TAGGER_RULE['kind']) else {'kind': kind}
     return DecisionRule(**opts, select_by=f'{objective}_f1')
 
+# %% ../nbs/18_tagger.ipynb #631c8a66
 def task_scores(Y, tags, labels, task) -> dict:
     "Micro and macro F1, labels per issue (and accuracy for a single-label task) of 0/1 `tags` against `Y`"
     s = f1_scores(Y, tags, labels)
@@ -368,12 +379,14 @@ def _settings(pairs) -> dict:
         except json.JSONDecodeError: out[k] = v
     return out
 
+# %% ../nbs/18_tagger.ipynb #3e7a0f9f
 def add_labeled_data_args(p):
     "The options naming labeled issues (file, label map, columns), as `train` and `check-labels` take them"
     p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) (default: the shared huggingface/datasets file)')
     p.add_argument('--labels', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map (default: every label that occurs; hf-datasets for the default file)")
     p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags (default: none)')
 
+# %% ../nbs/18_tagger.ipynb #2a62fc0f
 def add_issue_source_args(p, what: str = 'tag'):
     "The options naming issues to read, a file or a repository, as `tag` and `suggest` take them"
     src = p.add_mutually_exclusive_group(required=True)
@@ -385,6 +398,7 @@ def add_issue_source_args(p, what: str = 'tag'):
     p.add_argument('--token', help='with --repo: GitHub token (default: $GITHUB_TOKEN, else anonymous)')
     p.add_argument('--api', default='https://api.github.com', help='with --repo: API root, e.g. for GitHub Enterprise (default: %(default)s)')
 
+# %% ../nbs/18_tagger.ipynb #8f8676dd
 def read_issue_source(a) -> list[dict]:
     "Validated issue records from the options `add_issue_source_args` added"
     if a.repo:
@@ -392,6 +406,7 @@ def read_issue_source(a) -> list[dict]:
         return list(github_issues(*a.repo.split('/'), state=a.state, since=a.since, token=a.token, api=a.api))
     return read_issues(a.data, columns=a.columns)
 
+# %% ../nbs/18_tagger.ipynb #9923e95f
 def train_cli(argv=None) -> int:
     "Train one method on all labeled issues and save it as a tagger folder"
     p = cli_parser('tagparrot train', train_cli.__doc__, 'tagparrot train --data issues.csv --out my-tagger --budget-minutes 5')
@@ -413,6 +428,7 @@ def train_cli(argv=None) -> int:
     print(json.dumps({'out': str(a.out), 'method': t.manifest['method'], 'task': a.task, 'scores': t.manifest['scores']}))
     return 0
 
+# %% ../nbs/18_tagger.ipynb #2daa7145
 def tag_cli(argv=None) -> int:
     "Tag issues from a file or a repository with a saved tagger: one JSON line per issue, in input order"
     p = cli_parser('tagparrot tag', tag_cli.__doc__, 'tagparrot tag --model my-tagger --data new-issues.csv\n  tagparrot tag --model my-tagger --repo owner/name --since 2026-01-01')

@@ -101,6 +101,7 @@ def nli_scorer(path: str, hypothesis_template: str = 'This example is {}.', batc
     "One shared `NLIScorer` (and its cache) per checkpoint folder and template"
     return NLIScorer(path, hypothesis_template=hypothesis_template, batch_size=batch_size, device=device, progress=True)
 
+# %% ../nbs/04_zeroshot.ipynb #81fd4c35
 class ZeroShotNLI(ZeroShotBase):
     "Zero-shot scores by NLI entailment (the zero-shot pipeline with multi_label=True)"
     name = 'zero-shot-nli'
@@ -149,6 +150,7 @@ def cosine_score(c):
     "Map a (centred) cosine in [-2, 2] to a score in [0, 1]: affine, the same for every label, 0 -> 0.5"
     return 0.5 + np.asarray(c, dtype=np.float32) / 4
 
+# %% ../nbs/04_zeroshot.ipynb #6282c583
 class ZeroShotEmbed(ZeroShotBase):
     "Zero-shot scores by cosine similarity of issue and label-description embeddings, centred per label"
     name = 'zero-shot-embed'

@@ -55,6 +55,7 @@ def bench_texts(n: int, max_chars: int) -> tuple[list[str], list[str]]:
     df = issues_frame(read_issues(), lmap)
     return [t[:max_chars] for t in df[df.split == 'labeled'].text[:n]], label_names(lmap)
 
+# %% ../nbs/04b_zeroshot_bench.ipynb #faa1bd99
 def bench_nli_model(seed: int = 0):
     "The packaged encoder with a fresh, seeded 3-way NLI head (model, tokenizer): real cost, meaningless scores"
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -73,6 +74,7 @@ def encoder_forward_flops(model, n_tokens: int) -> float:
     dense = sum(m.weight.numel() for m in body.modules() if isinstance(m, torch.nn.Linear))
     return 2 * n_tokens * dense + 4 * c.num_hidden_layers * n_tokens**2 * c.hidden_size
 
+# %% ../nbs/04b_zeroshot_bench.ipynb #4076abb8
 def matmul_flops_per_s(threads: int, n: int = 2048, reps: int = 5) -> float:
     "FLOP/s of a large fp32 matrix product on `threads` threads: the most these cores do in fp32"
     import torch
@@ -82,6 +84,7 @@ def matmul_flops_per_s(threads: int, n: int = 2048, reps: int = 5) -> float:
     for _ in range(reps): a @ b
     return 2 * n**3 * reps / (time.perf_counter() - t0)
 
+# %% ../nbs/04b_zeroshot_bench.ipynb #36612f32
 def zero_shot_benchmark(n_texts: int = 4, max_chars: int = 400, threads: int = 1, batch_size: int = 32) -> dict:
     "Time the zero-shot pipeline and `NLIScorer` on the same texts and model; compare their scores"
     import torch
@@ -110,6 +113,7 @@ def zero_shot_benchmark(n_texts: int = 4, max_chars: int = 400, threads: int = 1
             'peak_flops_per_s': peak, 'ceiling': t_pipe / (flops / peak), 'bf16_ratio': t_pipe / t_bf16,
             'bf16_max_abs_diff': float(np.abs(low - ref).max())}
 
+# %% ../nbs/04b_zeroshot_bench.ipynb #8a2ac747
 def bench_cli(argv=None) -> int:
     "`tagparrot bench zero-shot [--texts N] [--chars N] [--threads N]`: fast NLI scorer vs the pipeline"
     p = cli_parser('tagparrot bench zero-shot', zero_shot_benchmark.__doc__, 'tagparrot bench zero-shot --texts 8 --threads 2')

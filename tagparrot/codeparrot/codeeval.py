@@ -22,6 +22,7 @@ HUMANEVAL_FIELDS = ('task_id', 'prompt', 'canonical_solution', 'test', 'entry_po
 
 def humaneval_path() -> Path: return shared_dir()/'data'/'humaneval'/'HumanEval.jsonl.gz'
 
+# %% ../../nbs/14_codeeval.ipynb #c305a63b
 def read_jsonl(path, required=()) -> list[dict]:
     "Records of a JSON-lines file (gzipped when it ends in .gz); a bad line or missing field is a `TagparrotError`"
     path = Path(path)
@@ -39,6 +40,7 @@ def read_jsonl(path, required=()) -> list[dict]:
             rows.append(row)
     return rows
 
+# %% ../../nbs/14_codeeval.ipynb #75084fac
 def load_humaneval(path=None) -> list[dict]:
     "The HumanEval problems, in file order"
     return read_jsonl(path or humaneval_path(), HUMANEVAL_FIELDS)
@@ -63,6 +65,7 @@ def encode_value(v):
     if isinstance(v, bytes): return {'bytes': v.hex()}
     raise TypeError(f'cannot pass a {type(v).__name__} out of the sandbox')
 
+# %% ../../nbs/14_codeeval.ipynb #dd2a10e7
 def decode_value(v):
     "The value `encode_value` encoded; anything else is a `ValueError`"
     if v is None or isinstance(v, (bool, int, float, str)): return v
@@ -91,6 +94,7 @@ def sample_host():
         except BaseException as e: answer = json.dumps({'error': f'{type(e).__name__}: {e}'[:300]})
         answers.write(answer + '\n'); answers.flush()
 
+# %% ../../nbs/14_codeeval.ipynb #30a7cff3
 def referee():
     "In its own sandbox: run the problem's tests on a stand-in that asks the sample host for each value"
     import json, os, sys
@@ -111,6 +115,7 @@ def referee():
     scope['check'](candidate)
     verdict.write('passed\n'); verdict.close()
 
+# %% ../../nbs/14_codeeval.ipynb #7ff9c2ef
 def _script(main) -> str:
     "Source of a stand-alone script running `main`, with the value codec it needs"
     return '\n'.join(inspect.getsource(f) for f in (encode_value, decode_value, main)) + f'\n{main.__name__}()\n'
@@ -124,6 +129,7 @@ def _world_runnable(path) -> bool:
     if not p.is_file() or not p.stat().st_mode & stat.S_IXOTH: return False
     return all(d.stat().st_mode & stat.S_IXOTH for d in p.parents)
 
+# %% ../../nbs/14_codeeval.ipynb #7fe78b3e
 @lru_cache(None)
 def sandbox_python() -> str:
     "A Python interpreter for sandboxed programs (only its standard library is used)"
@@ -131,6 +137,7 @@ def sandbox_python() -> str:
         if cand and _world_runnable(cand): return str(Path(cand).resolve())
     return sys.executable
 
+# %% ../../nbs/14_codeeval.ipynb #9a3289f1
 def _system_mounts(python) -> list[str]:
     "bwrap arguments showing the sandbox /usr (and the interpreter's prefix) read-only, and nothing else of the host"
     args = ['--ro-bind', '/usr', '/usr']
@@ -142,6 +149,7 @@ def _system_mounts(python) -> list[str]:
     if not prefix.is_relative_to('/usr'): args += ['--ro-bind', str(prefix), str(prefix)]
     return args
 
+# %% ../../nbs/14_codeeval.ipynb #2b64fb4e
 def bwrap_argv(argv, tmp_mb: int = 64) -> list[str]:
     "`argv` inside bubblewrap: no network, own PID/IPC/UTS/user namespaces, private /tmp, read-only system, as nobody"
     return ['bwrap', *_system_mounts(argv[0]), '--proc', '/proc', '--dev', '/dev', '--dir', '/tmp',
@@ -151,9 +159,11 @@ def bwrap_argv(argv, tmp_mb: int = 64) -> list[str]:
             '--gid', str(NOBODY), '--die-with-parent', '--new-session', '--clearenv', '--setenv', 'LANG', 'C.UTF-8',
             '--setenv', 'PATH', '/usr/bin:/bin', '--', *argv]
 
+# %% ../../nbs/14_codeeval.ipynb #0bc553df
 def _as_nobody():
     os.setgroups([]); os.setgid(NOBODY); os.setuid(NOBODY)
 
+# %% ../../nbs/14_codeeval.ipynb #eed7ea78
 @lru_cache(None)
 def isolation_problem() -> str | None:
     "Why generated code cannot be isolated on this machine, or None when bubblewrap runs it as nobody"
@@ -165,6 +175,7 @@ def isolation_problem() -> str | None:
         return f'bubblewrap cannot make its namespaces here ({r.stderr.strip()[-200:]}); it needs user namespaces'
     return None
 
+# %% ../../nbs/14_codeeval.ipynb #6caee3e0
 def resolve_isolation(isolation: str = 'auto') -> str:
     "`bwrap` when it works here; `none` only when asked for; otherwise a `TagparrotError` saying what is missing"
     if isolation not in ('auto', 'bwrap', 'none'):
@@ -183,6 +194,7 @@ def _own_cgroup(controller) -> Path:
         if controller in names.split(','): return Path('/sys/fs/cgroup', controller, path.lstrip('/'))
     raise FileNotFoundError(controller)
 
+# %% ../../nbs/14_codeeval.ipynb #3899992c
 class SampleCgroup:
     "Memory and process caps (cgroup v1) shared by every process of one sample; `None` from `make` where not allowed"
     def __init__(self, dirs): self.dirs = dirs
@@ -213,6 +225,7 @@ class SampleCgroup:
                     d.rmdir()   # refused while a process is still inside
                 if d.exists(): time.sleep(0.02)
 
+# %% ../../nbs/14_codeeval.ipynb #7bcf9b88
 def _limits(cgroup, memory_mb: int, cpu_seconds: int, max_processes: int, drop: bool):
     "A pre-exec hook: join the sample's cgroup, set per-process limits, drop to nobody (root's files out of reach)"
     per_process = memory_mb if cgroup else memory_mb // max_processes  # without a cgroup the sum must stay under it
@@ -235,6 +248,7 @@ def _drain(fd, cap: int):
     t = threading.Thread(target=run, daemon=True); t.start()
     return t, kept
 
+# %% ../../nbs/14_codeeval.ipynb #42d7f43b
 def _start(main, fds, spec, isolation, output_fd, preexec) -> subprocess.Popen:
     "Start `main` (`sample_host` or `referee`) in its own sandbox with only `fds` open, and hand it `spec`"
     argv = [sandbox_python(), '-I', '-c', _script(main), *map(str, fds)]
@@ -246,10 +260,12 @@ def _start(main, fds, spec, isolation, output_fd, preexec) -> subprocess.Popen:
         proc.stdin.write(json.dumps(spec).encode()); proc.stdin.close()
     return proc
 
+# %% ../../nbs/14_codeeval.ipynb #a9befcdf
 def _stop(proc):
     with contextlib.suppress(ProcessLookupError): os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
 
+# %% ../../nbs/14_codeeval.ipynb #1af5622b
 def run_sample(problem: dict, completion: str, timeout: float = 3.0, memory_mb: int = 1024, max_processes: int = 8,
                isolation: str = 'auto', limits: str = 'auto') -> dict:
     "Check `completion` of `problem` with its tests; `status` is passed, failed or timeout"
@@ -299,6 +315,7 @@ def execute_samples(problems, samples, timeout=3.0, workers=2, **kw) -> list[dic
     with cf.ThreadPoolExecutor(workers) as pool:
         return list(tqdm(pool.map(one, samples), total=len(samples), desc='executing', leave=False))
 
+# %% ../../nbs/14_codeeval.ipynb #3bf86255
 def pass_at_k_table(results, ks=(1, 10, 100)) -> dict:
     "Mean pass@k over problems for each k no larger than the fewest samples of any problem"
     counts = {}
@@ -328,6 +345,7 @@ def load_causal_lm(model_dir, device=None):
     model = AutoModelForCausalLM.from_pretrained(str(model_dir)).to(get_device(device)).eval()
     return model, tok
 
+# %% ../../nbs/14_codeeval.ipynb #a4f4488c
 def generate_completions(model, tokenizer, prompts, n_samples=1, max_new_tokens=128, batch_size=8, seed=1,
                          stop_at_block=True, **sampling) -> list[list[str]]:
     "`n_samples` completions of each prompt, each ending at its first block boundary (long prompts keep their end)"
@@ -392,6 +410,7 @@ def _parser():
                    help='run generated code even where bubblewrap cannot isolate it (at your own risk)')
     return p
 
+# %% ../../nbs/14_codeeval.ipynb #293143f0
 def evaluate_code_cli(argv: list[str]) -> int:
     "HumanEval pass@k of the canonical solutions, a samples file or a local model, each program sandboxed"
     args = _parser().parse_args(argv)

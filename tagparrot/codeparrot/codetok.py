@@ -29,6 +29,7 @@ def byte_alphabet() -> dict[int, str]:
     from transformers.convert_slow_tokenizer import bytes_to_unicode
     return bytes_to_unicode()
 
+# %% ../../nbs/12_codetok.ipynb #5b041ea7
 def byte_level_bpe():
     "An untrained GPT-2-style tokenizer: no normaliser, GPT-2's byte-level pre-tokenizer and decoder, a BPE model"
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
@@ -43,12 +44,14 @@ def _batches(texts: Iterable[str], size: int = 1000) -> Iterator[list[str]]:
     it = iter(texts)
     while batch := list(itertools.islice(it, size)): yield batch
 
+# %% ../../nbs/12_codetok.ipynb #2e36713f
 def wrap_fast(tok):
     "A `tokenizers.Tokenizer` as a `transformers` fast tokenizer with `<|endoftext|>` as EOS/BOS/UNK"
     from transformers import PreTrainedTokenizerFast
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS, bos_token=EOS, unk_token=EOS,
                                    clean_up_tokenization_spaces=False)
 
+# %% ../../nbs/12_codetok.ipynb #0588aa85
 def train_code_tokenizer(texts: Iterable[str], vocab_size: int = 32768, out_dir: str | Path | None = None,
                          min_frequency: int = 2, show_progress: bool = False):
     "Train a byte-level BPE tokenizer on `texts`; returns a `PreTrainedTokenizerFast` (saved to `out_dir` if given)"
@@ -70,6 +73,7 @@ def english_prose(text: str, collapse_spaces: bool = True) -> str:
     prose = _NOT_PROSE.sub('', _FENCED.sub('', text))
     return re.sub(r'[ \t]+', ' ', prose) if collapse_spaces else prose
 
+# %% ../../nbs/12_codetok.ipynb #e2492e2f
 def english_texts(path: str | Path | None = None, collapse_spaces: bool = True) -> Iterator[str]:
     "Issue titles and bodies reduced to prose: English-like text for the baseline"
     path = Path(path or shared_dir()/'data'/'issues'/'huggingface-datasets-issues.jsonl.gz')
@@ -79,6 +83,7 @@ def english_texts(path: str | Path | None = None, collapse_spaces: bool = True) 
             issue = json.loads(line)
             yield english_prose(f"{issue.get('title') or ''}\n\n{issue.get('body') or ''}", collapse_spaces)
 
+# %% ../../nbs/12_codetok.ipynb #44c56d19
 def english_baseline(vocab_size: int = 32768, cache_dir: str | Path | None = None, collapse_spaces: bool = True):
     "The English-trained byte-level BPE of `vocab_size`, trained once and cached under `data/tokenizers/`"
     from transformers import AutoTokenizer
@@ -97,6 +102,7 @@ def _word_pieces(offsets, text):
     starts, ends = np.asarray(offsets).T
     return np.searchsorted(starts, words[:, 1], 'left') - np.searchsorted(ends, words[:, 0], 'right')
 
+# %% ../../nbs/12_codetok.ipynb #ba553be2
 def _readable(tok, ids): return [tok.convert_tokens_to_string([t]) for t in tok.convert_ids_to_tokens(ids)]
 
 # %% ../../nbs/12_codetok.ipynb #b6d9f66e
@@ -130,6 +136,7 @@ def compare_tokenizers(tok, baseline, texts: list[str]) -> dict:
     return m | {f"baseline_{k}": v for k, v in b.items() if k != 'chars'} | \
         {'token_ratio': round(b['tokens'] / max(m['tokens'], 1), 4)}
 
+# %% ../../nbs/12_codetok.ipynb #b266c16a
 def metrics_table(rows: dict):
     "Named comparisons as a tidy frame: one row per (tokenizer, metric)"
     import pandas as pd
@@ -149,6 +156,7 @@ def corpus_texts(corpus: str | Path, split: str = 'train', max_bytes: int | None
         total += rec['size']
         yield rec['content']
 
+# %% ../../nbs/12_codetok.ipynb #bda727da
 def _train(a):
     texts, seen = [], Counter()
     def counted():
@@ -161,6 +169,7 @@ def _train(a):
     return {'out': str(a.out), 'vocab_size': len(tok), 'train_files': seen['files'], 'train_bytes': seen['bytes'],
             'seconds': round(secs, 2), 'mb_per_s': round(seen['bytes'] / 2**20 / secs, 3)}
 
+# %% ../../nbs/12_codetok.ipynb #8e894080
 def _stats(a):
     from transformers import AutoTokenizer
     if not Path(a.tokenizer, 'tokenizer.json').exists(): raise TagparrotError(f"no tokenizer.json in '{a.tokenizer}'")
@@ -201,6 +210,7 @@ def tokenizer_cli(argv: list[str]) -> int:
 # %% ../../nbs/12_codetok.ipynb #a6f705f6
 def _mb(texts): return sum(len(t.encode('utf-8')) for t in texts) / 2**20
 
+# %% ../../nbs/12_codetok.ipynb #1715142c
 def python_lex_throughput(texts: list[str]) -> float:
     "MB/s of Python's `tokenize` module merely lexing `texts` (files it cannot lex are skipped)"
     import tokenize
@@ -210,18 +220,21 @@ def python_lex_throughput(texts: list[str]) -> float:
         except (tokenize.TokenError, SyntaxError): pass
     return done / 2**20 / (time.perf_counter() - t0)
 
+# %% ../../nbs/12_codetok.ipynb #392e4a55
 def training_throughput(texts: list[str], vocab_size: int):
     "MB/s of training a byte-level BPE of `vocab_size` on `texts`, and the trained tokenizer"
     t0 = time.perf_counter()
     tok = train_code_tokenizer(texts, vocab_size)
     return _mb(texts) / (time.perf_counter() - t0), tok
 
+# %% ../../nbs/12_codetok.ipynb #1541cb13
 def encoding_throughput(tok, texts: list[str]) -> float:
     "MB/s of encoding `texts` in one batch"
     t0 = time.perf_counter()
     tok(texts, add_special_tokens=False)
     return _mb(texts) / (time.perf_counter() - t0)
 
+# %% ../../nbs/12_codetok.ipynb #9395cee6
 def bench_cli(argv: list[str]) -> int:
     "Benchmark: BPE training MB/s at each vocabulary size; encoding MB/s against Python's `tokenize` on the same text"
     p = cli_parser('tagparrot bench tokenizer-train', bench_cli.__doc__, 'tagparrot bench tokenizer-train --max-bytes 8388608 --vocab-size 8192')

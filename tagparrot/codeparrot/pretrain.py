@@ -26,11 +26,13 @@ def stdlib_texts(max_files: int | None = None) -> list[str]:
     files = sorted(glob.glob(os.path.join(sysconfig.get_paths()['stdlib'], '*.py')))[:max_files]
     return [Path(f).read_text(encoding='utf-8', errors='replace') for f in files]
 
+# %% ../../nbs/13_pretraining.ipynb #5566199f
 def stdlib_split(valid_every: int = 10):
     "Standard-library texts as (train, valid), every `valid_every`-th module held out"
     texts = stdlib_texts()
     return [t for i, t in enumerate(texts) if i % valid_every], texts[::valid_every]
 
+# %% ../../nbs/13_pretraining.ipynb #a7dff7fd
 def train_tiny_tokenizer(texts, vocab_size: int, out_dir):
     "Fit a byte-level BPE with `<|endoftext|>` on `texts` and save it as a transformers fast tokenizer in `out_dir`"
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -69,6 +71,7 @@ def _plain_byte_level(spec: dict) -> bool:
             and not any(model.get(k) for k in ('dropout', 'continuing_subword_prefix', 'end_of_word_suffix', 'byte_fallback'))
             and not any(t.get(k) for t in spec.get('added_tokens') or [] for k in ('lstrip', 'rstrip', 'single_word', 'normalized')))
 
+# %% ../../nbs/13_pretraining.ipynb #37497b27
 def tiktoken_encoding(tokenizer):
     "A `tiktoken.Encoding` giving `tokenizer`'s ids, or None when tiktoken is missing or cannot reproduce it"
     try: import tiktoken
@@ -96,6 +99,7 @@ def _worker_share(dataset):
     if info is None or info.num_workers == 1 or isinstance(dataset, torch.utils.data.IterableDataset): return dataset
     return dataset[info.id::info.num_workers]
 
+# %% ../../nbs/13_pretraining.ipynb #b138febf
 class ConstantLengthDataset(IterableDataset):
     "Stream `seq_length`-token tensors from a dataset of texts: tokenize a buffer, join with EOS, cut, shuffle"
     def __init__(self, tokenizer, dataset, seq_length=1024, num_of_sequences=1024, chars_per_token=3.6,
@@ -232,6 +236,7 @@ def load_tokenizer(args, accelerator):
     accelerator.wait_for_everyone()
     return AutoTokenizer.from_pretrained(path)
 
+# %% ../../nbs/13_pretraining.ipynb #2aed32af
 def create_dataloaders(args, tokenizer):
     "Training (infinite, shuffled) and validation (one pass) loaders of constant-length sequences"
     import datasets
@@ -259,8 +264,10 @@ def build_model(args, tokenizer):
     if args.gradient_checkpointing: model.gradient_checkpointing_enable()
     return model
 
+# %% ../../nbs/13_pretraining.ipynb #4a701d7a
 def model_size(model) -> int: return sum(p.numel() for p in model.parameters())
 
+# %% ../../nbs/13_pretraining.ipynb #4baad955
 def flops_per_token(model, seq_length: int) -> float:
     "Training FLOPs per token: 6 per parameter plus the attention scores (the PaLM paper's estimate)"
     c = model.config
@@ -279,6 +286,7 @@ def perplexity(loss: float) -> float:
     try: return math.exp(loss)
     except OverflowError: return float('inf')
 
+# %% ../../nbs/13_pretraining.ipynb #bcf3bd4b
 def evaluate(model, eval_dataloader, accelerator, max_eval_steps: int = -1):
     "Mean validation loss over all processes and its perplexity"
     model.eval()
@@ -354,6 +362,7 @@ def save_checkpoint(accelerator, output_dir, state: dict, keep: int = 2) -> Path
     accelerator.wait_for_everyone()
     return final
 
+# %% ../../nbs/13_pretraining.ipynb #6924f8b9
 def latest_checkpoint(output_dir) -> Path | None:
     "The newest complete checkpoint in `output_dir`, if any"
     done = sorted((Path(output_dir)/'checkpoints').glob('step_*/trainer_state.json'))
@@ -492,6 +501,7 @@ def read_metrics(path) -> list[dict]:
     "Rows of a run's metrics.jsonl (a resumed run has first dropped what its killed predecessor logged past the checkpoint)"
     return [json.loads(line) for line in Path(path).read_text().splitlines()]
 
+# %% ../../nbs/13_pretraining.ipynb #1aea71ea
 def plot_training_curves(metrics_path, out_prefix=None, title='tiny CodeParrot on CPU'):
     "Training loss and validation perplexity against tokens seen; saved as PNG and SVG when `out_prefix` is given"
     import matplotlib.pyplot as plt

@@ -26,6 +26,7 @@ def elu_feature_map(x: torch.Tensor) -> torch.Tensor:
     "The positive feature map $\\phi(x) = \\mathrm{elu}(x) + 1$ of linear transformers"
     return F.elu(x) + 1
 
+# %% ../../nbs/15b_attention.ipynb #de61979b
 def causal_linear_attention(q, k, v, chunk_size: int = 64, eps: float = 1e-6) -> torch.Tensor:
     "Causal kernelised attention in linear time: q, k, v are (batch, heads, seq, dim); returns the same shape as v"
     n = q.shape[-2]
@@ -53,6 +54,7 @@ def _linear_attention_forward(module, query, key, value, attention_mask=None, **
     # the registry's contract: (batch, heads, seq, dim) in, (batch, seq, heads, dim) out, no attention weights
     return causal_linear_attention(query, key, value).transpose(1, 2), None
 
+# %% ../../nbs/15b_attention.ipynb #fb2591b9
 def register_linear_attention() -> str:
     "Register the elu+1 linearised attention with `transformers`; returns its `attn_implementation` name"
     from transformers import AttentionInterface
@@ -96,6 +98,7 @@ def time_fwd_bwd(model, x, repeats: int = 3) -> float:
         t0 = clock(); step(); times.append(clock() - t0)
     return min(times)  # the least disturbed pass: other work on the machine only ever adds time
 
+# %% ../../nbs/15b_attention.ipynb #273eb3cb
 def peak_memory_bytes(model, x) -> tuple[int, str]:
     "Peak memory of one forward+backward pass and how it was measured"
     if x.is_cuda:
@@ -123,6 +126,7 @@ def attention_cost(lengths=(128, 256, 512, 1024, 2048, 4096), kinds=ATTENTION_KI
                              n_head=n_head, batch_size=batch_size, device=device, threads=threads))
     return rows
 
+# %% ../../nbs/15b_attention.ipynb #1c79e8aa
 def fit_exponent(lengths, values, tail: float = 0.5) -> float:
     "Slope of log(values) against log(lengths) over the longest `tail` fraction of the points (at least two)"
     n, y = np.asarray(lengths, float), np.asarray(values, float)
@@ -137,12 +141,14 @@ def exponents(rows, metric: str = 'seconds') -> dict[str, float]:
     return {k: fit_exponent([r['seq_len'] for r in rows if r['kind'] == k], [r[metric] for r in rows if r['kind'] == k])
             for k in kinds}
 
+# %% ../../nbs/15b_attention.ipynb #dede6ed2
 def format_attention_table(rows) -> str:
     "A plain-text table of the attention grid"
     lines = [f"{'kind':<12}{'seq_len':>8}{'ms fwd+bwd':>12}{'MiB':>10}"]
     lines += [f"{r['kind']:<12}{r['seq_len']:>8}{r['seconds']*1e3:>12.2f}{r['memory_bytes']/2**20:>10.2f}" for r in rows]
     return '\n'.join(lines)
 
+# %% ../../nbs/15b_attention.ipynb #62934c1d
 def attention_bench_cli(argv: list[str]) -> int:
     "`tagparrot bench attention [--quick]`: time and memory of eager, SDPA, linearised and block-sparse attention in one GPT-2 block"
     p = cli_parser('tagparrot bench attention', attention_bench_cli.__doc__, 'tagparrot bench attention --quick --lengths 128 512')

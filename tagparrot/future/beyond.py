@@ -35,6 +35,7 @@ class DigitSplits:
     test_x: np.ndarray
     test_y: np.ndarray
 
+# %% ../../nbs/17_beyond_text.ipynb #b09ba5af
 def load_digit_splits(test_size: float = 0.3, seed: int = 0) -> DigitSplits:
     "scikit-learn's handwritten digits, scaled to [0, 1], in one stratified seeded train/test split"
     from sklearn.datasets import load_digits
@@ -73,6 +74,7 @@ class TorchImageClassifier:
     @property
     def n_params(self) -> int: return sum(p.numel() for p in self.net_.parameters())
 
+# %% ../../nbs/17_beyond_text.ipynb #2664297b
 class ViTClassifier(TorchImageClassifier):
     "`ViTForImageClassification` from a small config, trained from scratch on single-channel images"
     def __init__(self, *, image_size: int = 8, patch_size: int = 2, hidden_size: int = 64, layers: int = 4, heads: int = 4,
@@ -87,6 +89,7 @@ class ViTClassifier(TorchImageClassifier):
             num_labels=self.n_classes, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.0))
     def _logits(self, x): return self.net_(pixel_values=x).logits
 
+# %% ../../nbs/17_beyond_text.ipynb #5ec01315
 class CNNClassifier(TorchImageClassifier):
     "Two 3x3 convolutions, a 2x2 max-pool and a linear layer"
     def __init__(self, *, channels: int = 32, image_size: int = 8, n_classes: int = 10, **train):
@@ -105,11 +108,13 @@ def logistic_pixels(seed: int = 0):
     from sklearn.preprocessing import FunctionTransformer
     return make_pipeline(FunctionTransformer(lambda x: np.asarray(x).reshape(len(x), -1)), LogisticRegression(max_iter=2000, random_state=seed))
 
+# %% ../../nbs/17_beyond_text.ipynb #8eca1c79
 def vision_models(budget: dict, seed: int = 0) -> dict:
     "The three image classifiers under one budget"
     train = dict(epochs=budget['epochs'], seed=seed)
     return {'vit': ViTClassifier(**train), 'cnn': CNNClassifier(**train), 'logistic': logistic_pixels(seed)}
 
+# %% ../../nbs/17_beyond_text.ipynb #c1ec37de
 def compare_vision(splits: DigitSplits, sizes=(None,), budget: dict | None = None, seed: int = 0, progress: bool = True) -> tuple[list[dict], dict]:
     "Test accuracy of ViT, CNN and logistic regression per training-set size (None: all); returns rows and the full-size models"
     budget = budget or VISION_BUDGETS['default']
@@ -126,6 +131,7 @@ def compare_vision(splits: DigitSplits, sizes=(None,), budget: dict | None = Non
             if size is None: fitted[name] = model
     return rows, fitted
 
+# %% ../../nbs/17_beyond_text.ipynb #353bdd21
 VISION_BUDGETS = {'quick': dict(epochs=3), 'default': dict(epochs=30)}
 
 # %% ../../nbs/17_beyond_text.ipynb #c69dde31
@@ -238,10 +244,12 @@ class DigitCLIP:
                           pixel_values=torch.as_tensor(np.asarray(images), dtype=torch.float32)[:, None])
         return out.logits_per_image.softmax(-1).numpy()
 
+# %% ../../nbs/17_beyond_text.ipynb #a476e56d
 def class_prompts(template: str) -> list[str]:
     "The template filled in for each of the ten digits"
     return [template.format(word=w, numeral=i) for i, w in enumerate(DIGIT_WORDS)]
 
+# %% ../../nbs/17_beyond_text.ipynb #8fd32c66
 def prompt_accuracy(clip: DigitCLIP, X, y, templates=PROMPT_TEMPLATES) -> dict[str, float]:
     "Test accuracy of prompt-based classification per template"
     return {t: float((clip.predict_proba(X, class_prompts(t)).argmax(1) == y).mean()) for t in templates}
@@ -260,16 +268,19 @@ def book_table():
     t = pd.DataFrame([dict(chapter=i, name=n, start_page=s, end_page=e) for i, (n, s, e) in enumerate(BOOK_CHAPTERS)])
     return t.assign(number_of_pages=t.end_page - t.start_page).astype(str)
 
+# %% ../../nbs/17_beyond_text.ipynb #82218c37
 def format_table_answer(pred: dict) -> str:
     "A TAPAS prediction as text: the cells, prefixed by the aggregator when there is one"
     return pred['answer'] if pred.get('aggregator', 'NONE') == 'NONE' else f"{pred['aggregator']} > {', '.join(pred['cells'])}"
 
+# %% ../../nbs/17_beyond_text.ipynb #23e37e00
 def answer_table_questions(table, queries=TABLE_QUERIES, checkpoint: str = TABLE_QA_CHECKPOINT) -> list[str]:
     "Answer questions about a table with a table-QA checkpoint (resolved through the registry)"
     from transformers import pipeline
     qa = pipeline('table-question-answering', model=resolve_checkpoint(checkpoint).path)
     return [format_table_answer(p) for p in qa(table=table, query=list(queries))]
 
+# %% ../../nbs/17_beyond_text.ipynb #4e8484af
 def transcribe(audio: np.ndarray, sampling_rate: int = 16_000, checkpoint: str = ASR_CHECKPOINT) -> str:
     "Transcribe a mono waveform with a speech-recognition checkpoint (resolved through the registry)"
     from transformers import pipeline
@@ -293,6 +304,7 @@ def plot_vision(rows):
     ax.legend(); fig.tight_layout()
     return fig
 
+# %% ../../nbs/17_beyond_text.ipynb #ec298b3d
 def plot_completions(X, done, n_rows: int = 6):
     "Each row: a held-out digit, its top half, and sampled completions of the lower half"
     import matplotlib.pyplot as plt
@@ -306,6 +318,7 @@ def plot_completions(X, done, n_rows: int = 6):
     fig.suptitle('iGPT-style completions of held-out digits (lower half sampled)', fontsize=9)
     return fig
 
+# %% ../../nbs/17_beyond_text.ipynb #54c5d9bf
 def plot_prompt_accuracy(acc: dict):
     "CLIP's prompt-based test accuracy per template"
     import matplotlib.pyplot as plt
@@ -323,6 +336,7 @@ def _hub_example(name, fn, *args) -> tuple[str, str]:
     try: return 'ran', f"{name}: {fn(*args)}"
     except TagparrotError as e: return 'skipped', f"{name} skipped: {e}"
 
+# %% ../../nbs/17_beyond_text.ipynb #fd905a0c
 def run_beyond_text(preset: str = 'default', seed: int = 0, results_dir=None, figures_dir=None, progress: bool = True) -> list[dict]:
     "Train and score every model of this notebook under a preset; writes rows and figures, returns the rows"
     import matplotlib.pyplot as plt, pandas as pd
@@ -360,6 +374,7 @@ def run_beyond_text(preset: str = 'default', seed: int = 0, results_dir=None, fi
     pd.DataFrame([dict(r, preset=preset) for r in rows]).to_csv(results/'beyond_text.csv', index=False)
     return rows
 
+# %% ../../nbs/17_beyond_text.ipynb #f6a322a2
 def headline(rows) -> str:
     "The last line of the command: ViT test accuracy (all training images) and CLIP's with the first prompt template"
     vit = [r for r in rows if r['experiment'] == 'vision' and r['model'] == 'vit']
@@ -367,6 +382,7 @@ def headline(rows) -> str:
     clip = next(r for r in rows if r['experiment'] == 'clip' and first in r['notes'])
     return f"vit_acc={max(vit, key=lambda r: r['train_size'])['value']:.4f} clip_acc={clip['value']:.4f}"
 
+# %% ../../nbs/17_beyond_text.ipynb #f19d90ce
 def beyond_text_cli(argv: list[str]) -> int:
     "Transformers beyond text: ViT, CNN and pixels on digits, an iGPT-style GPT-2, a CLIP-style model; rows and figures"
     p = cli_parser('tagparrot beyond-text', beyond_text_cli.__doc__, 'tagparrot beyond-text --quick --results /tmp/beyond')

@@ -36,10 +36,12 @@ def python_files(root: str | Path | None = None, max_files: int | None = None) -
     if not files: raise TagparrotError(f"no .py files under {root}")
     return files[:max_files] if max_files else files
 
+# %% ../../nbs/15_future.ipynb #99320b71
 def is_heldout(path: str | Path, every: int = 10) -> bool:
     "True for the held-out files: one in `every`, chosen by a hash of the file name so the split is stable"
     return int(hashlib.md5(Path(path).name.encode()).hexdigest(), 16) % every == 0
 
+# %% ../../nbs/15_future.ipynb #2d52f0fb
 def read_code_corpus(root=None, max_files: int | None = None) -> dict[str, list[str]]:
     "Texts of the Python files under `root` split into 'train' and 'valid' by file; a `tagparrot.codeparrot.codedata` corpus keeps its split"
     if root is not None and any(Path(root, 'train').glob('*.jsonl.gz')):
@@ -60,6 +62,7 @@ def train_bpe(texts: list[str], vocab_size: int = 4096):
     from tagparrot.codeparrot.codetok import train_code_tokenizer
     return train_code_tokenizer(texts, vocab_size).backend_tokenizer
 
+# %% ../../nbs/15_future.ipynb #634496c5
 def encode_stream(tok, texts: list[str]) -> np.ndarray:
     "All texts as one stream of token ids, each followed by the end-of-text id"
     eot = tok.token_to_id(EOT)
@@ -89,6 +92,7 @@ def gpt2_config(n_layer: int, n_embd: int, vocab_size: int, block_size: int):
     return GPT2Config(n_layer=n_layer, n_embd=n_embd, n_head=max(1, n_embd // 32), n_positions=block_size,
                       vocab_size=vocab_size, bos_token_id=0, eos_token_id=0, resid_pdrop=0., embd_pdrop=0., attn_pdrop=0.)
 
+# %% ../../nbs/15_future.ipynb #3461f68f
 def non_embedding_params(model) -> int:
     "Parameters outside the token and position embeddings (Kaplan et al.'s N)"
     return sum(p.numel() for n, p in model.named_parameters() if not n.endswith(('wte.weight', 'wpe.weight')))
@@ -98,6 +102,7 @@ def kaplan_lr(n_params: int) -> float:
     "Kaplan et al.'s fitted learning rate for a model with `n_params` non-embedding parameters"
     return 0.003239 - 0.0001395 * math.log(n_params)
 
+# %% ../../nbs/15_future.ipynb #5a8da443
 def lr_lambda(steps: int, warmup: float = 0.1, floor: float = 0.1):
     "Linear warm-up then cosine decay to `floor` of the peak, as a `LambdaLR` multiplier"
     w = max(1, int(steps * warmup))
@@ -127,9 +132,11 @@ class RunSpec:
     @property
     def name(self): return f"{self.study}-L{self.n_layer}-d{self.n_embd}" + (f"-D{self.data_tokens}" if self.data_tokens else '')
 
+# %% ../../nbs/15_future.ipynb #20daac7f
 def _windows(ids: torch.Tensor, starts: torch.Tensor, block: int) -> torch.Tensor:
     return torch.stack([ids[s:s + block] for s in starts.tolist()]).long()
 
+# %% ../../nbs/15_future.ipynb #8ecb2279
 @torch.no_grad()
 def heldout_loss(model, valid: torch.Tensor, block: int, n_blocks: int, batch_size: int = 16) -> float:
     "Mean next-token loss (nats) over `n_blocks` evenly spaced held-out windows"
@@ -140,6 +147,7 @@ def heldout_loss(model, valid: torch.Tensor, block: int, n_blocks: int, batch_si
     model.train()
     return float(np.mean(losses))
 
+# %% ../../nbs/15_future.ipynb #e4357154
 def train_lm(spec: RunSpec, streams: dict, device: str | None = None, progress: bool = True) -> dict:
     "Train one GPT-2-style model on the token stream under `spec`; returns its tidy result row"
     from transformers import GPT2LMHeadModel
@@ -194,6 +202,7 @@ PRESETS = {
                           eval_every=250, eval_blocks=256),
 }
 
+# %% ../../nbs/15_future.ipynb #36929b17
 def study_specs(preset: ScalingPreset, seed: int = 42, max_steps: int | None = None) -> list[RunSpec]:
     "The runs of a study: every size on the whole stream (L(N)), then the smallest size on each data prefix (L(D))"
     steps = min(preset.steps, max_steps or preset.steps)
@@ -209,6 +218,7 @@ def write_row(row: dict, path: Path) -> Path:
     tmp = path.with_suffix('.tmp'); tmp.write_text(json.dumps(row, indent=1)); tmp.replace(path)
     return path
 
+# %% ../../nbs/15_future.ipynb #a16a2432
 def run_scaling_study(out_dir, preset: str = 'default', corpus=None, seed: int = 42, max_steps: int | None = None,
                       device: str | None = None, cache_dir=None, progress: bool = True) -> list[dict]:
     "Train every run of the preset not yet in `out_dir`; returns all rows of the study"
@@ -232,6 +242,7 @@ class PowerLawFit:
     n_points: int
     def __call__(self, x): return np.exp(self.alpha * (self.log_xc - np.log(np.asarray(x, float))))
 
+# %% ../../nbs/15_future.ipynb #03aa7f22
 def fit_power_law(x, loss) -> PowerLawFit:
     "Least-squares fit of ln(loss) = alpha (ln x_c - ln x), with the standard error of alpha"
     lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(loss, float))
@@ -259,6 +270,7 @@ def load_runs(runs_dir) -> list[dict]:
     if not rows: raise TagparrotError(f"no run rows (*.json) in {runs_dir}")
     return rows
 
+# %% ../../nbs/15_future.ipynb #8bafddbf
 def fit_study(rows, study: str = 'N') -> PowerLawFit:
     "Fit L(N) (held-out loss at the end of training) or L(D) (best held-out loss, early stopping) to the study's rows"
     rows = [r for r in rows if r['study'] == study]
@@ -275,6 +287,7 @@ def plain_log_ticks(ax, y_fmt: str | None = None):
     if y_fmt:  # a loss axis spans less than a decade: label its minor ticks plainly instead
         ax.yaxis.set_minor_formatter(FormatStrFormatter(y_fmt)); ax.yaxis.set_major_formatter(FormatStrFormatter(y_fmt))
 
+# %% ../../nbs/15_future.ipynb #a025e20b
 def plot_scaling(rows):
     "L(N) and, when the rows hold it, L(D), with fits and Kaplan et al.'s slopes for reference"
     import matplotlib.pyplot as plt

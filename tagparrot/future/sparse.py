@@ -25,21 +25,25 @@ def _positions(n: int):
     i = torch.arange(n, dtype=torch.int32)  # int32: the n x n comparisons of long sequences stay half the size
     return i[:, None], i[None, :]
 
+# %% ../../nbs/16_sparse_attention.ipynb #c7f94f3a
 def global_attention(n: int, n_global: int = 2) -> torch.Tensor:
     "Mask where the first `n_global` tokens attend to all tokens and all tokens attend to them"
     i, j = _positions(n)
     return (i < n_global) | (j < n_global)
 
+# %% ../../nbs/16_sparse_attention.ipynb #f7faf478
 def band_attention(n: int, width: int = 2) -> torch.Tensor:
     "Mask of the diagonal band $|i - j| \\le$ `width`"
     i, j = _positions(n)
     return (i - j).abs() <= width
 
+# %% ../../nbs/16_sparse_attention.ipynb #66fd9987
 def dilated_attention(n: int, width: int = 2, dilation: int = 2) -> torch.Tensor:
     "Band of `width` steps of `dilation` positions each: keys at $i, i \\pm d, \\dots, i \\pm wd$"
     i, j = _positions(n)
     return ((i - j).abs() <= width * dilation) & ((i - j) % dilation == 0)
 
+# %% ../../nbs/16_sparse_attention.ipynb #9b49e3c5
 def random_attention(n: int, n_random: int = 2, block: int = 1, seed: int = 0) -> torch.Tensor:
     "Each block of `block` queries attends to `n_random` key blocks drawn at random (seeded); `block=1` is per token"
     n_blocks = math.ceil(n / block)
@@ -48,6 +52,7 @@ def random_attention(n: int, n_random: int = 2, block: int = 1, seed: int = 0) -
     blocks = torch.zeros(n_blocks, n_blocks, dtype=torch.bool).scatter_(1, picks, True)
     return blocks.repeat_interleave(block, 0).repeat_interleave(block, 1)[:n, :n]
 
+# %% ../../nbs/16_sparse_attention.ipynb #eb5bdde7
 def block_local_attention(n: int, block: int = 4) -> torch.Tensor:
     "Mask of non-overlapping blocks of `block` tokens attending only inside their block"
     i, j = _positions(n)
@@ -58,6 +63,7 @@ def longformer_attention(n: int, n_global: int = 2, width: int = 2) -> torch.Ten
     "Longformer's mix: global tokens plus a sliding band"
     return global_attention(n, n_global) | band_attention(n, width)
 
+# %% ../../nbs/16_sparse_attention.ipynb #9f080393
 def bigbird_attention(n: int, n_global: int = 2, width: int = 2, n_random: int = 2, block: int = 1, seed: int = 0) -> torch.Tensor:
     "BigBird's mix: global tokens, a sliding band and random keys (per block of `block` tokens)"
     return longformer_attention(n, n_global, width) | random_attention(n, n_random, block, seed)
@@ -66,6 +72,7 @@ PATTERNS = {'global': global_attention, 'band': band_attention, 'dilated': dilat
             'random': random_attention, 'block local': block_local_attention,
             'Longformer': longformer_attention, 'BigBird': bigbird_attention}
 
+# %% ../../nbs/16_sparse_attention.ipynb #6553f0a2
 def attention_mask(pattern: str, n: int, causal: bool = False, **settings) -> torch.Tensor:
     "The named pattern's $n \\times n$ mask (`True`: score computed); `causal` keeps the past and the token itself"
     if pattern not in PATTERNS: raise TagparrotError(f"unknown attention pattern '{pattern}' (choose from {', '.join(PATTERNS)})")
@@ -125,6 +132,7 @@ class BlockLayout:
     @property
     def n_blocks(self) -> int: return math.ceil(self.n / self.block)
 
+# %% ../../nbs/16_sparse_attention.ipynb #ac7316b5
 def block_layout(mask: torch.Tensor, block: int = 64, dense_above: float = 0.5) -> BlockLayout:
     "Tile a boolean $n \\times n$ mask into blocks; query blocks keeping more than `dense_above` of key blocks go dense"
     n = mask.shape[-1]
@@ -165,6 +173,7 @@ def block_sparse_attention(q, k, v, layout: BlockLayout, scale: float | None = N
     order = torch.cat([layout.sparse_rows, layout.dense_rows]).argsort()
     return torch.cat(parts, 2)[:, :, order].flatten(2, 3)[..., :n, :]
 
+# %% ../../nbs/16_sparse_attention.ipynb #2cdb00ac
 def dense_masked_attention(q, k, v, mask: torch.Tensor, scale: float | None = None) -> torch.Tensor:
     "The reference: PyTorch's `scaled_dot_product_attention` over all pairs with the boolean mask"
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
@@ -198,6 +207,7 @@ def bench_layout(kind: str, n: int, causal: bool = False) -> BlockLayout:
     pattern, settings = BENCH_SETTINGS[kind]
     return block_layout(attention_mask(pattern, n, causal=causal, **settings), BENCH_BLOCK)
 
+# %% ../../nbs/16_sparse_attention.ipynb #422d6af4
 def _cpu_seconds(fn, repeats: int) -> float:
     fn()
     times = []
@@ -205,6 +215,7 @@ def _cpu_seconds(fn, repeats: int) -> float:
         t0 = time.process_time(); fn(); times.append(time.process_time() - t0)
     return statistics.median(times)
 
+# %% ../../nbs/16_sparse_attention.ipynb #49962d7a
 def attention_op_cost(lengths=(256, 512, 1024, 2048, 4096), heads: int = 4, dim: int = 64, repeats: int = 3,
                       seed: int = 0) -> list[dict]:
     "CPU seconds of one forward+backward of the attention operation per kind and length, as tidy rows"
@@ -232,6 +243,7 @@ def _sparse_forward(kind):
         return block_sparse_attention(query, key, value, layout, scaling).transpose(1, 2), None
     return forward
 
+# %% ../../nbs/16_sparse_attention.ipynb #bcaf206d
 def register_sparse_attention() -> tuple[str, ...]:
     "Register block-sparse causal band and BigBird attention with `transformers`; returns their implementation names"
     from transformers import AttentionInterface
