@@ -17,7 +17,7 @@ def markdown(df, rule='tuned') -> str:
              f"for every method), mean ± std over seeds ({seeds} seeds per cell), from `results/results.csv` "
              f"({len(df[df.rule == rule])} rows of the default data); column headers give the target size and, in "
              "brackets, the mean number of training issues the slices held. The book's own rule per method is in "
-             "`nbs/10_study.ipynb`. Regenerate with `python scripts/results_table.py`."]
+             "`nbs/10c_study_report.ipynb`. Regenerate with `python scripts/results_table.py`."]
     for metric in ('macro_f1', 'micro_f1'):
         t = results_table(df, metric, rule=rule)
         parts.append(f"\n**{metric.replace('_', ' ').replace('f1', 'F1')}** (columns: training issues)\n\n" + t.to_markdown())
