@@ -30,7 +30,8 @@ class NaiveBayes(TaggingMethod):
         try: X = self.vec.fit_transform(train['text'])
         except ValueError: self.vec = None; return self  # no words at all in the slice
         if self.present.any():
-            self.clf = BinaryRelevance(classifier=MultinomialNB(alpha=self.params['alpha']), require_dense=[False, True])
+            self.clf = BinaryRelevance(classifier=MultinomialNB(alpha=self.params['alpha']),
+                                       require_dense=[False, True])
             self.clf.fit(X, Y[:, self.present])
         return self
 
