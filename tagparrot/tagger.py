@@ -305,44 +305,46 @@ def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str 
         'method': method, 'class': f"{type(m).__module__}:{type(m).__qualname__}", 'checkpoint': str(m.checkpoint),
         'settings': m.params, 'settings_used': settings_used(m), 'labels': splits.labels, 'label_map': splits.label_map,
         'task': task, 'rule': r.kind, 'decision': r.describe(), 'objective': objective, 'folds': folds,
-        'candidates': tried, 'recipe': {'template': TEXT_TEMPLATE, 'truncation': "each method's own token limit (its settings)"},
+        'candidates': tried,
+        'recipe': {'template': TEXT_TEMPLATE, 'truncation': "each method's own token limit (its settings)"},
         'data': {'source': source_name(default_issues_path() if data is None else data),
                  'fingerprint': splits.fingerprint(), 'split_fingerprint': splits.split_fingerprint(),
                  'split': splits.report['split'],
                  'issues': {'train': len(pool), 'test': len(ds['test']) if published else 0}},
-        'scores': scores, 'precision': None if precision is None else precision_summary(shown, Y, splits.labels, precision, cap),
+        'scores': scores,
+        'precision': None if precision is None else precision_summary(shown, Y, splits.labels, precision, cap),
         'seed': seed, 'seconds': round(time.perf_counter() - t0, 1), 'files': {},
         'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
         'cross_validation': None if S is None else cross_validation_record(pool['text'], Y, shown)})
 
 # %% ../nbs/18_tagger.ipynb #16753948
 def folds_used(rule, method: str, task: str, folds: int | None, precision: float | None = None) -> int:
-    "The folds `train_tagger` cross-fits: 5 where the rule or a precision target needs out-of-fold scores, else 0; `auto` never 0"
+    "The folds `train_tagger` cross-fits: 5 where the rule or a precision target needs them, else 0; `auto` never 0"
     if precision is not None and not 0 < precision <= 1:
         raise TagparrotError(f"--precision is a share of right tags, above 0 and at most 1; got {precision}")
     needs = rule.kind not in ('single', 'fixed') or rule.calibrate or precision is not None
     folds = (5 if needs else 0) if folds is None else folds
     if method == 'auto': folds = folds or (2 if task == 'single' else 5)
     if precision is not None and folds < 2:
-        raise TagparrotError(f"--precision chooses its cuts on out-of-fold scores: it needs --folds 2 or more, got {folds}")
+        raise TagparrotError(f"--precision chooses its cuts on out-of-fold scores: it needs --folds 2 or more, "
+                             f"got {folds}")
     return folds
 
 # %% ../nbs/18_tagger.ipynb #e2c1629b
+from sklearn.isotonic import IsotonicRegression
 from .evaluation import top_k
 
 SCORE_DECIMALS, MIN_CORRECT = 4, 5  # scores as `tag` prints them; the right tags a cut needs behind it
 
 def precision_cuts(S, Y, target: float, min_correct: int = MIN_CORRECT) -> np.ndarray:
-    "Per label, the lowest cut whose tags of `S` were right at least `target` of the time against `Y`; inf where none is"
+    "Per label, the lowest cut above which `S`'s tags were right at least `target` of the time at every score; or inf"
     S, Y = np.round(np.asarray(S, dtype=float), SCORE_DECIMALS), np.asarray(Y, dtype=int)
     cuts = np.full(S.shape[1], np.inf)
     for j in range(S.shape[1]):
-        order = np.argsort(-S[:, j], kind='stable'); s, y = S[order, j], Y[order, j]
-        ends = np.flatnonzero(np.r_[s[1:] < s[:-1], True])  # tied scores are tagged together
-        right = np.cumsum(y)[ends]
-        if (ok := np.flatnonzero((right >= target * (ends + 1) - 1e-9) & (right >= min_correct))).size:
-            e = ends[ok[-1]]  # the lowest such cut tags the most issues
-            cuts[j] = s[e] if e + 1 == len(s) else (s[e] + s[e + 1]) / 2
+        u = np.unique(S[:, j])  # ascending; tied scores share one right-rate
+        rate = IsotonicRegression(increasing=True).fit(S[:, j], Y[:, j]).predict(u)
+        if (ok := np.flatnonzero(rate >= target - 1e-9)).size and Y[S[:, j] >= u[ok[0]], j].sum() >= min_correct:
+            cuts[j] = u[0] if ok[0] == 0 else (u[ok[0] - 1] + u[ok[0]]) / 2
     return cuts
 
 # %% ../nbs/18_tagger.ipynb #ac064bc9
@@ -364,7 +366,8 @@ def precision_summary(S, Y, labels, target: float, max_labels: int | None = None
            for l, c, r, t, p in zip(labels, cuts, right.tolist(), tagged.tolist(), Y.sum(0).tolist())}
     return {'target': target, 'min_correct': MIN_CORRECT, 'max_labels': max_labels, 'labels': per,
             'unreachable': [l for l, c in zip(labels, cuts) if not np.isfinite(c)],
-            'cross-validated': {'issues': len(Y), 'precision': round(right.sum() / tagged.sum(), 4) if tagged.sum() else None,
+            'cross-validated': {'issues': len(Y),
+                                'precision': round(right.sum() / tagged.sum(), 4) if tagged.sum() else None,
                                 'coverage': round(float(T.any(1).mean()), 4) if len(Y) else 0.0}}
 
 # %% ../nbs/18_tagger.ipynb #cc06edeb
@@ -376,11 +379,12 @@ def settings_used(m) -> dict:
 
 # %% ../nbs/18_tagger.ipynb #c9c8db78
 def cross_validation_record(texts, Y, S) -> dict:
-    "Out-of-fold scores `S` and targets `Y` of the training issues, one line each, keyed by a digest of the issue's text"
-    return {'layout': 'digests: sha1 of the text, 12 hex; targets: one 0/1 digit a label; scores: shown scores, label order',
+    "Out-of-fold scores `S` and targets `Y` of the training issues, a line each, keyed by a digest of the issue's text"
+    S = np.round(np.asarray(S, dtype=float), SCORE_DECIMALS).tolist()
+    return {'layout': 'digests: sha1 of the text, 12 hex; targets: a 0/1 digit a label; scores: as shown; label order',
             'digests': [hashlib.sha1(t.encode()).hexdigest()[:12] for t in texts],
             'targets': [''.join(map(str, row)) for row in np.asarray(Y, dtype=int).tolist()],
-            'scores': [' '.join(f'{v:g}' for v in row) for row in np.round(np.asarray(S, dtype=float), SCORE_DECIMALS).tolist()]}
+            'scores': [' '.join(f'{v:g}' for v in row) for row in S]}
 
 # %% ../nbs/18_tagger.ipynb #4a8c5e17
 def read_cross_validation(man: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -490,10 +494,11 @@ def _card_precision(man: dict) -> str:
     return f"""
 ## Precision first (`tagparrot triage`)
 
-`triage` adds a label only where its score reaches the label's cut: the lowest cut at which that label's
-cross-validated tags were right at least {p['target']} of the time, with at least {p['min_correct']} right tags
-behind it; at most {dash(p['max_labels'])} labels an issue. All labels together: precision {dash(cv['precision'])},
-and {cv['coverage']} of the {cv['issues']} issues get a label. The cuts were chosen on these same scores, so new
+`triage` adds a label only where its score reaches the label's cut: the lowest cut above which that label's
+cross-validated tags, at every score, were right at least {p['target']} of the time (an isotonic fit of right
+against score), with at least {p['min_correct']} right tags behind it; at most {dash(p['max_labels'])} labels an
+issue. All labels together: precision {dash(cv['precision'])}, and {cv['coverage']} of the {cv['issues']} issues get a
+label. The cuts were chosen on these same scores, so new
 issues fare somewhat worse; `tagparrot report --model THIS_FOLDER` shows every cut.
 
 | label | cut | precision | recall | tagged |
