@@ -21,9 +21,9 @@ from .methods import METHODS, get_method, method_spec
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'OBJECTIVES', 'TAGGER_RULE', 'AUTO_CANDIDATES', 'SCORE_DECIMALS',
            'MIN_CORRECT', 'default_save_state', 'default_load_state', 'file_hashes', 'read_manifest', 'Tagger',
            'load_tagger', 'fold_indices', 'fit_method', 'OverBudget', 'cross_fit_scores', 'tagger_rule', 'task_scores',
-           'choose_method', 'train_tagger', 'folds_used', 'precision_cuts', 'precision_tags', 'precision_summary',
-           'settings_used', 'cross_validation_record', 'read_cross_validation', 'model_card', 'add_labeled_data_args',
-           'add_issue_source_args', 'read_issue_source', 'train_cli', 'tag_cli']
+           'choose_method', 'train_tagger', 'folds_used', 'settings_used', 'precision_cuts', 'precision_tags',
+           'precision_summary', 'cross_validation_record', 'read_cross_validation', 'model_card',
+           'add_labeled_data_args', 'add_issue_source_args', 'read_issue_source', 'train_cli', 'tag_cli']
 
 # %% ../nbs/18_tagger.ipynb #3097a4a0
 def _library_kind(v) -> str | None:
@@ -330,6 +330,13 @@ def folds_used(rule, method: str, task: str, folds: int | None, precision: float
                              f"got {folds}")
     return folds
 
+# %% ../nbs/18_tagger.ipynb #cc06edeb
+def settings_used(m) -> dict:
+    "The settings a method ran with: those given, and its preset's value where none was given"
+    used = dict(m.params) | (getattr(m, 'budget', None) or {})
+    if 'checkpoint' in used and used['checkpoint'] is None: used['checkpoint'] = str(m.checkpoint)
+    return used
+
 # %% ../nbs/18_tagger.ipynb #e2c1629b
 from sklearn.isotonic import IsotonicRegression
 from .evaluation import top_k
@@ -370,13 +377,6 @@ def precision_summary(S, Y, labels, target: float, max_labels: int | None = None
                                 'precision': round(right.sum() / tagged.sum(), 4) if tagged.sum() else None,
                                 'coverage': round(float(T.any(1).mean()), 4) if len(Y) else 0.0}}
 
-# %% ../nbs/18_tagger.ipynb #cc06edeb
-def settings_used(m) -> dict:
-    "The settings a method ran with: those given, and its preset's value where none was given"
-    used = dict(m.params) | (getattr(m, 'budget', None) or {})
-    if 'checkpoint' in used and used['checkpoint'] is None: used['checkpoint'] = str(m.checkpoint)
-    return used
-
 # %% ../nbs/18_tagger.ipynb #c9c8db78
 def cross_validation_record(texts, Y, S) -> dict:
     "Out-of-fold scores `S` and targets `Y` of the training issues, a line each, keyed by a digest of the issue's text"
@@ -395,59 +395,6 @@ def read_cross_validation(man: dict) -> tuple[list[str], np.ndarray, np.ndarray]
     Y = np.array([[int(c) for c in t] for t in cv['targets']], dtype=int).reshape(-1, len(man['labels']))
     S = np.array([[float(v) for v in s.split()] for s in cv['scores']], dtype=float).reshape(-1, len(man['labels']))
     return cv['digests'], Y, S
-
-# %% ../nbs/18_tagger.ipynb #20d0d30b
-def model_card(man: dict) -> str:
-    "The README.md of a tagger folder: what it is, what it was trained on, how well it did, how to use it, its limits"
-    d, sc = man['data'], man['scores']
-    rows = '\n'.join(f"| {k} | {v['issues']} | {v['micro_f1']:.3f} | {v['macro_f1']:.3f} | {v['labels_per_issue']} | "
-                     f"{v.get('accuracy', '')} |" for k, v in sc.items()
-                     ) or '| (none: the rule fits nothing; train with `--folds 5` for an estimate) | | | | | |'
-    kind = ('single-label (exactly one label per issue)' if man['task'] == 'single'
-            else 'multilabel (any number of labels per issue)')
-    fitted = f", fitted on out-of-fold scores ({man.get('objective', 'micro')} F1)" if _rule_fits(man) else ''
-    return f"""# Issue tagger: {man['method']}
-
-A tagparrot tagger: it suggests labels for GitHub-style issues from their title and body. Task: {kind};
-decision rule `{json.dumps(man.get('decision', man['rule']))}`{fitted}.
-
-- Method: `{man['method']}` (`{man['class']}`), checkpoint `{man['checkpoint']}`, settings used
-  `{json.dumps(man.get('settings_used', man['settings']), default=str)}`
-- Labels ({len(man['labels'])}): {', '.join(man['labels'])}
-- Data: `{d['source']}`, fingerprint `{d['fingerprint']}`, {d['split']} split: all {d['issues']['train']} labeled issues
-  trained the final model{f", {d['issues']['test']} published test issues were kept out" if d['issues']['test'] else ''}
-- Trained {man['created']} with tagparrot {man['tagparrot_version']}, seed {man['seed']}, in {man['seconds']} s
-
-## Scores
-
-| part | issues | micro F1 | macro F1 | labels per issue | accuracy |
-|---|---|---|---|---|---|
-{rows}
-
-{_card_scores_note(man)}
-{_card_auto(man)}{_card_precision(man)}
-## Use
-
-```bash
-tagparrot tag --model THIS_FOLDER --data new-issues.csv        # or --repo owner/name --state open
-tagparrot triage --model THIS_FOLDER --repo owner/name --since 2026-01-01   # what it would add: a dry run
-```
-```python
-import tagparrot
-tagger = tagparrot.load_tagger('THIS_FOLDER')
-tagger.predict(['Title\\n\\nBody of a new issue'])
-```
-
-## Intended use and limits
-
-Suggesting labels for new issues of the same project (or of projects with the same kinds of issues and the same
-labels), with a person confirming them. It knows only the labels above; an issue about anything else still gets
-{'its most likely label' if man['task'] == 'single' else 'whatever labels clear their cuts, often none'}. Texts are
-read as title, a blank line and body (`{man['recipe']['template']!r}`), cut at the method's token limit, so a long
-issue is judged by its opening. Labels that were rare in training are tagged less reliably (compare macro with micro
-F1). Issues drift: retrain when the project's labels or topics change. The folder holds joblib (pickle) files:
-load only taggers you trust.
-"""
 
 # %% ../nbs/18_tagger.ipynb #14689fd8
 def _rule_fits(man: dict) -> bool:
@@ -506,6 +453,59 @@ issues fare somewhat worse; `tagparrot report --model THIS_FOLDER` shows every c
 {rows}
 
 Never applied, shown as suggestions only (no cut reaches {p['target']}): {', '.join(p['unreachable']) or 'none'}.
+"""
+
+# %% ../nbs/18_tagger.ipynb #20d0d30b
+def model_card(man: dict) -> str:
+    "The README.md of a tagger folder: what it is, what it was trained on, how well it did, how to use it, its limits"
+    d, sc = man['data'], man['scores']
+    rows = '\n'.join(f"| {k} | {v['issues']} | {v['micro_f1']:.3f} | {v['macro_f1']:.3f} | {v['labels_per_issue']} | "
+                     f"{v.get('accuracy', '')} |" for k, v in sc.items()
+                     ) or '| (none: the rule fits nothing; train with `--folds 5` for an estimate) | | | | | |'
+    kind = ('single-label (exactly one label per issue)' if man['task'] == 'single'
+            else 'multilabel (any number of labels per issue)')
+    fitted = f", fitted on out-of-fold scores ({man.get('objective', 'micro')} F1)" if _rule_fits(man) else ''
+    return f"""# Issue tagger: {man['method']}
+
+A tagparrot tagger: it suggests labels for GitHub-style issues from their title and body. Task: {kind};
+decision rule `{json.dumps(man.get('decision', man['rule']))}`{fitted}.
+
+- Method: `{man['method']}` (`{man['class']}`), checkpoint `{man['checkpoint']}`, settings used
+  `{json.dumps(man.get('settings_used', man['settings']), default=str)}`
+- Labels ({len(man['labels'])}): {', '.join(man['labels'])}
+- Data: `{d['source']}`, fingerprint `{d['fingerprint']}`, {d['split']} split: all {d['issues']['train']} labeled issues
+  trained the final model{f", {d['issues']['test']} published test issues were kept out" if d['issues']['test'] else ''}
+- Trained {man['created']} with tagparrot {man['tagparrot_version']}, seed {man['seed']}, in {man['seconds']} s
+
+## Scores
+
+| part | issues | micro F1 | macro F1 | labels per issue | accuracy |
+|---|---|---|---|---|---|
+{rows}
+
+{_card_scores_note(man)}
+{_card_auto(man)}{_card_precision(man)}
+## Use
+
+```bash
+tagparrot tag --model THIS_FOLDER --data new-issues.csv        # or --repo owner/name --state open
+tagparrot triage --model THIS_FOLDER --repo owner/name --since 2026-01-01   # what it would add: a dry run
+```
+```python
+import tagparrot
+tagger = tagparrot.load_tagger('THIS_FOLDER')
+tagger.predict(['Title\\n\\nBody of a new issue'])
+```
+
+## Intended use and limits
+
+Suggesting labels for new issues of the same project (or of projects with the same kinds of issues and the same
+labels), with a person confirming them. It knows only the labels above; an issue about anything else still gets
+{'its most likely label' if man['task'] == 'single' else 'whatever labels clear their cuts, often none'}. Texts are
+read as title, a blank line and body (`{man['recipe']['template']!r}`), cut at the method's token limit, so a long
+issue is judged by its opening. Labels that were rare in training are tagged less reliably (compare macro with micro
+F1). Issues drift: retrain when the project's labels or topics change. The folder holds joblib (pickle) files:
+load only taggers you trust.
 """
 
 # %% ../nbs/18_tagger.ipynb #236a3f79

@@ -184,7 +184,7 @@ def repo_issues(gh, repo: str, since: str | None = None, numbers=None) -> list[d
             if not i.get('pull_request')])
     return [validate_issue(r, f"{repo}#{r.get('number', '?')}") for r in raw]
 
-# %% ../nbs/18c_triage.ipynb #a4983bc6
+# %% ../nbs/18c_triage.ipynb #dbc5259b
 def summary_table(plans: list[dict], dry_run: bool) -> str:
     "A Markdown table of the plans, for the workflow run's summary page"
     head = (f"### tagparrot triage{' (dry run: nothing written)' if dry_run else ''}\n\n"
@@ -193,7 +193,50 @@ def summary_table(plans: list[dict], dry_run: bool) -> str:
     return head + ''.join(f"| #{p['number']} | {p['action']} | {fmt(p['labels'])} | {fmt(p['suggestions'])} | "
                           f"{p['why']} |\n" for p in plans)
 
-# %% ../nbs/18c_triage.ipynb #e4e72b2b
+# %% ../nbs/18c_triage.ipynb #f871c9cd
+def _numbers(spec: str | None) -> list[int] | None:
+    if not spec: return None
+    try: return [int(n) for n in spec.split(',') if n.strip()]
+    except ValueError: raise TagparrotError(f"--issues takes numbers separated by commas, got '{spec}'") from None
+
+# %% ../nbs/18c_triage.ipynb #fb235c97
+def _triage_inputs(a) -> tuple:
+    "The tagger, token, repository and issue numbers of the parsed options, after every check that needs no network"
+    if (a.since or a.issues) and not a.repo: raise TagparrotError('--since and --issues go with --repo')
+    tagger, token = load_tagger(a.model), os.environ.get('GITHUB_TOKEN') or None
+    if a.apply and not token: raise TagparrotError("--apply needs a token in $GITHUB_TOKEN; nothing was written")
+    if a.apply and applied_cuts(tagger.manifest) is None:
+        raise TagparrotError(f"{a.model}: trained without --precision, so no label is sure enough to add; "
+                             "nothing was written")
+    if a.event: repo, number = read_event(a.event); numbers = [number]
+    else: repo, numbers = a.repo, _numbers(a.issues)
+    if repo.count('/') != 1: raise TagparrotError(f"expected owner/name, got '{repo}'")
+    return tagger, token, repo, numbers
+
+# %% ../nbs/18c_triage.ipynb #34b05871
+def triage_repo(gh, tagger, repo: str, since: str | None = None, numbers=None, **kw) -> list[dict]:
+    "What triage would do with a repository's issues (`repo_issues`), each one's removed labels read from its events"
+    recs = repo_issues(gh, repo, since, numbers)
+    removed = {r['number']: removed_labels(gh.pages(f"/repos/{repo}/issues/{r['number']}/events")) for r in recs}
+    return plan_issues(tagger, recs, removed, **kw) if recs else []
+
+# %% ../nbs/18c_triage.ipynb #a89ebc14
+def triage_cli(argv=None, sleep=time.sleep, now=time.time) -> int:
+    "Tag issues as they arrive: per issue, the labels a tagger would add and why (a dry run), or add them (--apply)"
+    a = _triage_args(argv)
+    tagger, token, repo, numbers = _triage_inputs(a)
+    gh = GitHub(a.api, token, sleep, now)
+    skip = {s.strip() for s in a.skip_authors.split(',') if s.strip()}
+    plans = triage_repo(gh, tagger, repo, a.since, numbers, unsure_label=a.unsure_label, prefix=a.label_prefix,
+                        skip_authors=skip)
+    for i, plan in enumerate(plans):
+        if a.apply: plans[i] = plan = apply_plan(gh, repo, plan, a.comment)
+        print(json.dumps(plan), flush=True)
+    if summary := os.environ.get('GITHUB_STEP_SUMMARY'):
+        with open(summary, 'a') as f: f.write(summary_table(plans, not a.apply))
+    return 0
+
+# %% ../nbs/18c_triage.ipynb #97226670
 def _triage_args(argv):
     p = cli_parser('tagparrot triage', triage_cli.__doc__,
                    'tagparrot triage --model my-tagger --repo owner/name --since 2026-01-01\n'
@@ -216,50 +259,7 @@ def _triage_args(argv):
                    help='API root (default: $GITHUB_API_URL, else https://api.github.com)')
     return p.parse_args(argv)
 
-# %% ../nbs/18c_triage.ipynb #f871c9cd
-def _numbers(spec: str | None) -> list[int] | None:
-    if not spec: return None
-    try: return [int(n) for n in spec.split(',') if n.strip()]
-    except ValueError: raise TagparrotError(f"--issues takes numbers separated by commas, got '{spec}'") from None
-
-# %% ../nbs/18c_triage.ipynb #605fe1b4
-def _triage_inputs(a) -> tuple:
-    "The tagger, token, repository and issue numbers of the parsed options, after every check that needs no network"
-    if (a.since or a.issues) and not a.repo: raise TagparrotError('--since and --issues go with --repo')
-    tagger, token = load_tagger(a.model), os.environ.get('GITHUB_TOKEN') or None
-    if a.apply and not token: raise TagparrotError("--apply needs a token in $GITHUB_TOKEN; nothing was written")
-    if a.apply and applied_cuts(tagger.manifest) is None:
-        raise TagparrotError(f"{a.model}: trained without --precision, so no label is sure enough to add; "
-                             "nothing was written")
-    if a.event: repo, number = read_event(a.event); numbers = [number]
-    else: repo, numbers = a.repo, _numbers(a.issues)
-    if repo.count('/') != 1: raise TagparrotError(f"expected owner/name, got '{repo}'")
-    return tagger, token, repo, numbers
-
-# %% ../nbs/18c_triage.ipynb #eb9247c8
-def triage_repo(gh, tagger, repo: str, since: str | None = None, numbers=None, **kw) -> list[dict]:
-    "What triage would do with a repository's issues (`repo_issues`), each one's removed labels read from its events"
-    recs = repo_issues(gh, repo, since, numbers)
-    removed = {r['number']: removed_labels(gh.pages(f"/repos/{repo}/issues/{r['number']}/events")) for r in recs}
-    return plan_issues(tagger, recs, removed, **kw) if recs else []
-
-# %% ../nbs/18c_triage.ipynb #81225753
-def triage_cli(argv=None, sleep=time.sleep, now=time.time) -> int:
-    "Tag issues as they arrive: per issue, the labels a tagger would add and why (a dry run), or add them (--apply)"
-    a = _triage_args(argv)
-    tagger, token, repo, numbers = _triage_inputs(a)
-    gh = GitHub(a.api, token, sleep, now)
-    skip = {s.strip() for s in a.skip_authors.split(',') if s.strip()}
-    plans = triage_repo(gh, tagger, repo, a.since, numbers, unsure_label=a.unsure_label, prefix=a.label_prefix,
-                        skip_authors=skip)
-    for i, plan in enumerate(plans):
-        if a.apply: plans[i] = plan = apply_plan(gh, repo, plan, a.comment)
-        print(json.dumps(plan), flush=True)
-    if summary := os.environ.get('GITHUB_STEP_SUMMARY'):
-        with open(summary, 'a') as f: f.write(summary_table(plans, not a.apply))
-    return 0
-
-# %% ../nbs/18c_triage.ipynb #97226670
+# %% ../nbs/18c_triage.ipynb #9ac6b439
 CUTS = tuple(round(c, 2) for c in np.arange(0.1, 1.0, 0.1))
 
 def label_curves(S, Y, labels, cuts=CUTS) -> pd.DataFrame:
@@ -272,7 +272,7 @@ def label_curves(S, Y, labels, cuts=CUTS) -> pd.DataFrame:
                          'recall': Y[t, j].sum() / max(Y[:, j].sum(), 1), 'tagged': t.mean()})
     return pd.DataFrame(rows)
 
-# %% ../nbs/18c_triage.ipynb #cce846d5
+# %% ../nbs/18c_triage.ipynb #2a26ec76
 def operating_point(tags, Y) -> dict:
     "What 0/1 `tags` did against `Y`: labels added, right, precision, wrong (a person removes them), coverage"
     tags, Y = np.asarray(tags, dtype=int), np.asarray(Y, dtype=int)
@@ -280,7 +280,7 @@ def operating_point(tags, Y) -> dict:
     return {'issues': len(Y), 'added': added, 'right': right, 'precision': right / added if added else None,
             'removals': added - right, 'coverage': float(tags.any(1).mean()) if len(Y) else None}
 
-# %% ../nbs/18c_triage.ipynb #9ac6b439
+# %% ../nbs/18c_triage.ipynb #22b2ac4b
 TARGETS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99)
 
 def precision_frontier(S_fit, Y_fit, S, Y, max_labels=None, targets=TARGETS) -> pd.DataFrame:
@@ -292,7 +292,7 @@ def precision_frontier(S_fit, Y_fit, S, Y, max_labels=None, targets=TARGETS) -> 
                     operating_point(precision_tags(S, cuts, max_labels), Y))
     return pd.DataFrame(rows)
 
-# %% ../nbs/18c_triage.ipynb #2a26ec76
+# %% ../nbs/18c_triage.ipynb #5cef10ab
 def compare_taggers(new: dict, old: dict) -> dict:
     "Precision and coverage of two taggers' manifests at their own cuts, on the issues both were cross-validated on"
     if new['labels'] != old['labels']:
@@ -308,14 +308,14 @@ def compare_taggers(new: dict, old: dict) -> dict:
     point = lambda man, S: operating_point(precision_tags(S, applied_cuts(man), cap), Yn[i])
     return {'issues': len(both), 'new': point(new, Sn[i]), 'old': point(old, So[j])}
 
-# %% ../nbs/18c_triage.ipynb #40646675
+# %% ../nbs/18c_triage.ipynb #3434301b
 def no_worse(cmp: dict, tolerance: float = 0.0) -> bool:
     "Whether the new tagger's precision and coverage are both at least the old one's, less `tolerance`"
     n, o = cmp['new'], cmp['old']
     precise = o['precision'] is None or (n['precision'] is not None and n['precision'] >= o['precision'] - tolerance)
     return bool(precise and n['coverage'] >= o['coverage'] - tolerance)
 
-# %% ../nbs/18c_triage.ipynb #1bbac504
+# %% ../nbs/18c_triage.ipynb #f7694364
 def plot_label_curves(curves: pd.DataFrame, path=None):
     "Precision and recall against the cut, one small panel per label; saved as PNG and SVG when `path` is given"
     import matplotlib.pyplot as plt
@@ -331,7 +331,7 @@ def plot_label_curves(curves: pd.DataFrame, path=None):
     if path: save_figure(fig, Path(path).with_suffix(''))
     return fig
 
-# %% ../nbs/18c_triage.ipynb #7e37b274
+# %% ../nbs/18c_triage.ipynb #1ee80ca8
 def report_cli(argv=None) -> int:
     "Per label, precision, recall and share tagged at each cut of a tagger's out-of-fold scores; or compare taggers"
     p = cli_parser('tagparrot report', report_cli.__doc__, 'tagparrot report --model my-tagger --figure cuts.png\n'
@@ -355,7 +355,7 @@ def report_cli(argv=None) -> int:
     if a.figure: plot_label_curves(curves, a.figure)
     return 0
 
-# %% ../nbs/18c_triage.ipynb #5cef10ab
+# %% ../nbs/18c_triage.ipynb #6377ca84
 def _compare(new: dict, old: dict, a) -> int:
     cmp = compare_taggers(new, old)
     print(json.dumps(cmp | {'no_worse': no_worse(cmp, a.tolerance)}, default=float))
@@ -366,7 +366,7 @@ def _compare(new: dict, old: dict, a) -> int:
                              f"coverage {n['coverage']:.3f} vs {o['coverage']:.3f})")
     return 0
 
-# %% ../nbs/18c_triage.ipynb #1ee80ca8
+# %% ../nbs/18c_triage.ipynb #95ca388a
 FLOORS = tuple(round(f, 2) for f in np.arange(0.0, 1.0, 0.05))
 
 def best_label_tags(S, floor: float = 0.4) -> np.ndarray:
@@ -374,7 +374,7 @@ def best_label_tags(S, floor: float = 0.4) -> np.ndarray:
     S = np.round(np.asarray(S, dtype=float), 4)
     return top_k(S, 1) & (S.max(1, initial=0) > floor)[:, None]
 
-# %% ../nbs/18c_triage.ipynb #360ceaf4
+# %% ../nbs/18c_triage.ipynb #234e8463
 def replay_tagger(recs, start: str, end: str | None = None, labels='hf-datasets', method: str = 'naive-bayes',
                   target: float = 0.9, seed: int = 0):
     "A tagger trained on the records created before `start`, and the issues it meets until `end`, oldest first"
@@ -383,7 +383,7 @@ def replay_tagger(recs, start: str, end: str | None = None, labels='hf-datasets'
                    key=lambda r: r['created_at'])
     return train_tagger(older, labels, method, seed=seed, precision=target), later
 
-# %% ../nbs/18c_triage.ipynb #72e1ddac
+# %% ../nbs/18c_triage.ipynb #ee761c97
 def replay_schedule(recs, start: str, every_months: int | None = None, **kw) -> list[tuple]:
     "(tagger, issues it meets) per training: once at `start`, or again every `every_months` until the last record"
     last = max(r['created_at'] for r in recs)
@@ -393,7 +393,7 @@ def replay_schedule(recs, start: str, every_months: int | None = None, **kw) -> 
     bounds = [b for b in bounds if b <= last] + [None]
     return [replay_tagger(recs, a, b, **kw) for a, b in zip(bounds, bounds[1:])]
 
-# %% ../nbs/18c_triage.ipynb #c2d1dcc6
+# %% ../nbs/18c_triage.ipynb #5587749e
 def _period(tagger, later) -> dict:
     "One training of the replay: scores and targets of the issues it met, and the out-of-fold ones its cuts come from"
     man = tagger.manifest
@@ -403,13 +403,29 @@ def _period(tagger, later) -> dict:
     return {'S': S, 'Y': binarize(given, man['labels']), 'S_fit': S_fit, 'Y_fit': Y_fit,
             'cap': man['precision']['max_labels']}
 
-# %% ../nbs/18c_triage.ipynb #95ca388a
+# %% ../nbs/18c_triage.ipynb #7893a447
 def _rule_tags(rule: str, setting: float, p: dict, S) -> np.ndarray:
     "Tags of `S` under a rule: the precision cuts for target `setting` of the period's tagger, or the best label"
     if rule == 'best label': return best_label_tags(S, setting)
     return precision_tags(S, precision_cuts(p['S_fit'], p['Y_fit'], setting), p['cap'])
 
-# %% ../nbs/18c_triage.ipynb #e2f5ca21
+# %% ../nbs/18c_triage.ipynb #107b4f6d
+def _replay_row(rule: str, setting: float, tags, Y) -> dict:
+    "One replay row: what `tags` did on the issues people labeled, and how many labels went to those they did not"
+    known = Y.any(1)
+    pt = operating_point(tags[known], Y[known])
+    return {'rule': rule, 'setting': setting, 'labels_used': int(tags.any(0).sum()), 'issues': len(Y),
+            'labeled': int(known.sum()),
+            **{k: pt[k] for k in ('added', 'right', 'precision', 'removals', 'coverage')},
+            'coverage_all': float(tags.any(1).mean()), 'added_unlabeled': int(tags[~known].sum())}
+
+# %% ../nbs/18c_triage.ipynb #a76c3c53
+def _cv(tags, Y) -> dict:
+    "What the same rule did on the out-of-fold scores it was chosen on: the promise"
+    pt = operating_point(tags, Y)
+    return {'cv_precision': pt['precision'], 'cv_coverage': pt['coverage']}
+
+# %% ../nbs/18c_triage.ipynb #e545d0f7
 def replay_rows(periods, targets=TARGETS, floors=FLOORS) -> pd.DataFrame:
     "Both rules, one row per precision target or floor, on every issue the (tagger, issues) `periods` met"
     parts = [_period(t, later) for t, later in periods]
@@ -421,23 +437,7 @@ def replay_rows(periods, targets=TARGETS, floors=FLOORS) -> pd.DataFrame:
             rows.append(_replay_row(rule, s, tags, Y) | _cv(promise, Y_fit))
     return pd.DataFrame(rows).assign(trainings=len(parts))
 
-# %% ../nbs/18c_triage.ipynb #234e8463
-def _replay_row(rule: str, setting: float, tags, Y) -> dict:
-    "One replay row: what `tags` did on the issues people labeled, and how many labels went to those they did not"
-    known = Y.any(1)
-    pt = operating_point(tags[known], Y[known])
-    return {'rule': rule, 'setting': setting, 'labels_used': int(tags.any(0).sum()), 'issues': len(Y),
-            'labeled': int(known.sum()),
-            **{k: pt[k] for k in ('added', 'right', 'precision', 'removals', 'coverage')},
-            'coverage_all': float(tags.any(1).mean()), 'added_unlabeled': int(tags[~known].sum())}
-
-# %% ../nbs/18c_triage.ipynb #ee761c97
-def _cv(tags, Y) -> dict:
-    "What the same rule did on the out-of-fold scores it was chosen on: the promise"
-    pt = operating_point(tags, Y)
-    return {'cv_precision': pt['precision'], 'cv_coverage': pt['coverage']}
-
-# %% ../nbs/18c_triage.ipynb #a76c3c53
+# %% ../nbs/18c_triage.ipynb #6fcf45a3
 def plot_replay(df: pd.DataFrame, target: float = 0.9, floor: float = 0.4, path=None):
     "Precision against coverage of the replay per rule and schedule, with the cross-validated promise; choices ringed"
     import matplotlib.pyplot as plt
@@ -452,7 +452,7 @@ def plot_replay(df: pd.DataFrame, target: float = 0.9, floor: float = 0.4, path=
         ax.plot(at.coverage, at.precision, 'o', ms=11, mfc='none', color=c)
     ax.axhline(target, color='grey', lw=0.8, ls=':')
     ax.set(xlabel='coverage (share of the labeled issues given a label)', ylabel='precision of the labels added',
-           ylim=(0.7, 1.01))
-    ax.legend(fontsize=8, loc='lower left'); fig.tight_layout()
+           ylim=(0.65, 1.01))
+    ax.legend(fontsize=8, loc='lower center'); fig.tight_layout()
     if path: save_figure(fig, Path(path).with_suffix(''))
     return fig
