@@ -24,6 +24,8 @@ COMMANDS = {
     'tag': 'tagparrot.tagger:tag_cli',
     'suggest': 'tagparrot.labeling:suggest_cli',
     'check-labels': 'tagparrot.labeling:check_labels_cli',
+    'triage': 'tagparrot.triage:triage_cli',
+    'report': 'tagparrot.triage:report_cli',
     'beyond-text': 'tagparrot.future.beyond:beyond_text_cli',
 }
 BENCHES = {

@@ -18,11 +18,12 @@ from .evaluation import DecisionRule, f1_scores
 from .methods import METHODS, get_method, method_spec
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'OBJECTIVES', 'TAGGER_RULE', 'AUTO_CANDIDATES',
-           'default_save_state', 'default_load_state', 'file_hashes', 'read_manifest', 'Tagger', 'load_tagger',
-           'fold_indices', 'fit_method', 'OverBudget', 'cross_fit_scores', 'tagger_rule', 'task_scores',
-           'choose_method', 'train_tagger', 'model_card', 'add_labeled_data_args', 'add_issue_source_args',
-           'read_issue_source', 'train_cli', 'tag_cli']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'OBJECTIVES', 'TAGGER_RULE', 'AUTO_CANDIDATES', 'SCORE_DECIMALS',
+           'MIN_CORRECT', 'default_save_state', 'default_load_state', 'file_hashes', 'read_manifest', 'Tagger',
+           'load_tagger', 'fold_indices', 'fit_method', 'OverBudget', 'cross_fit_scores', 'tagger_rule', 'task_scores',
+           'choose_method', 'train_tagger', 'folds_used', 'settings_used', 'precision_cuts', 'precision_tags',
+           'precision_summary', 'cross_validation_record', 'read_cross_validation', 'model_card',
+           'add_labeled_data_args', 'add_issue_source_args', 'read_issue_source', 'train_cli', 'tag_cli']
 
 # %% ../nbs/18_tagger.ipynb #3097a4a0
 def _library_kind(v) -> str | None:
@@ -275,7 +276,8 @@ def choose_method(labels, train, task: str = 'multi', objective: str = 'micro', 
 # %% ../nbs/18_tagger.ipynb #d1eb245f
 def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str = 'multi', seed: int = 0, columns=None,
                  rule: str | None = None, settings: dict | None = None, objective: str | None = None,
-                 folds: int | None = None, budget_minutes: float = 10.0, candidates=AUTO_CANDIDATES) -> Tagger:
+                 folds: int | None = None, budget_minutes: float = 10.0, candidates=AUTO_CANDIDATES,
+                 precision: float | None = None) -> Tagger:
     "Fit `method` (or the best of `auto`) on every labeled issue of `data`, its rule on out-of-fold scores; the tagger, unsaved"
     from datasets import concatenate_datasets
     t0 = time.perf_counter()
@@ -284,54 +286,192 @@ def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str 
     pool = concatenate_datasets([ds['train'], ds['valid']] + ([] if published else [ds['test']]))
     Y, objective = np.asarray(pool['label_ids'], dtype=int), objective or ('macro' if task == 'single' else 'micro')
     r = tagger_rule(task, objective, rule)
-    folds = (0 if r.kind in ('single', 'fixed') and not r.calibrate else 5) if folds is None else folds
-    tried = []
+    folds, tried = folds_used(r, method, task, folds, precision), []
     if method == 'auto':
         if settings: raise TagparrotError("--set applies to one method, not to 'auto'")
-        method, S, tried = choose_method(splits.labels, pool, task, objective, folds or (2 if task == 'single' else 5), seed, budget_minutes, candidates, ds['unsup'])
+        method, S, tried = choose_method(splits.labels, pool, task, objective, folds, seed, budget_minutes, candidates,
+                                         ds['unsup'])
     else: S = cross_fit_scores(method, splits.labels, pool, folds, seed, settings, ds['unsup']) if folds else None
     m = fit_method(method, splits.labels, pool, settings, ds['unsup'], seed)
     if S is not None: r.fit(S, Y)
+    shown = None if S is None else np.round(r.transform(S), SCORE_DECIMALS)  # the scores `tag` prints
     scores = {'cross-validated': task_scores(Y, r.decide(S), splits.labels, task)} if S is not None else {}
     if published and len(ds['test']):
-        scores['test'] = task_scores(np.asarray(ds['test']['label_ids']), r.decide(m.predict_proba(list(ds['test']['text']))), splits.labels, task)
+        test_tags = r.decide(m.predict_proba(list(ds['test']['text'])))
+        scores['test'] = task_scores(np.asarray(ds['test']['label_ids']), test_tags, splits.labels, task)
+    cap = 1 if task == 'single' else r.max_labels
     return Tagger(m, r, {
         'format': FORMAT, 'format_version': FORMAT_VERSION, 'tagparrot_version': __version__,
         'method': method, 'class': f"{type(m).__module__}:{type(m).__qualname__}", 'checkpoint': str(m.checkpoint),
-        'settings': m.params, 'labels': splits.labels, 'label_map': splits.label_map, 'task': task,
-        'rule': r.kind, 'decision': r.describe(), 'objective': objective, 'folds': folds, 'candidates': tried,
+        'settings': m.params, 'settings_used': settings_used(m), 'labels': splits.labels, 'label_map': splits.label_map,
+        'task': task, 'rule': r.kind, 'decision': r.describe(), 'objective': objective, 'folds': folds,
+        'candidates': tried,
         'recipe': {'template': TEXT_TEMPLATE, 'truncation': "each method's own token limit (its settings)"},
         'data': {'source': source_name(default_issues_path() if data is None else data),
-                 'fingerprint': splits.fingerprint(), 'split_fingerprint': splits.split_fingerprint(), 'split': splits.report['split'],
+                 'fingerprint': splits.fingerprint(), 'split_fingerprint': splits.split_fingerprint(),
+                 'split': splits.report['split'],
                  'issues': {'train': len(pool), 'test': len(ds['test']) if published else 0}},
-        'scores': scores, 'seed': seed, 'seconds': round(time.perf_counter() - t0, 1), 'files': {},
-        'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')})
+        'scores': scores,
+        'precision': None if precision is None else precision_summary(shown, Y, splits.labels, precision, cap),
+        'seed': seed, 'seconds': round(time.perf_counter() - t0, 1), 'files': {},
+        'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        'cross_validation': None if S is None else cross_validation_record(pool['text'], Y, shown)})
+
+# %% ../nbs/18_tagger.ipynb #16753948
+def folds_used(rule, method: str, task: str, folds: int | None, precision: float | None = None) -> int:
+    "The folds `train_tagger` cross-fits: 5 where the rule or a precision target needs them, else 0; `auto` never 0"
+    if precision is not None and not 0 < precision <= 1:
+        raise TagparrotError(f"--precision is a share of right tags, above 0 and at most 1; got {precision}")
+    needs = rule.kind not in ('single', 'fixed') or rule.calibrate or precision is not None
+    folds = (5 if needs else 0) if folds is None else folds
+    if method == 'auto': folds = folds or (2 if task == 'single' else 5)
+    if precision is not None and folds < 2:
+        raise TagparrotError(f"--precision chooses its cuts on out-of-fold scores: it needs --folds 2 or more, "
+                             f"got {folds}")
+    return folds
+
+# %% ../nbs/18_tagger.ipynb #cc06edeb
+def settings_used(m) -> dict:
+    "The settings a method ran with: those given, and its preset's value where none was given"
+    used = dict(m.params) | (getattr(m, 'budget', None) or {})
+    if 'checkpoint' in used and used['checkpoint'] is None: used['checkpoint'] = str(m.checkpoint)
+    return used
+
+# %% ../nbs/18_tagger.ipynb #e2c1629b
+from sklearn.isotonic import IsotonicRegression
+from .evaluation import top_k
+
+SCORE_DECIMALS, MIN_CORRECT = 4, 5  # scores as `tag` prints them; the right tags a cut needs behind it
+
+def precision_cuts(S, Y, target: float, min_correct: int = MIN_CORRECT) -> np.ndarray:
+    "Per label, the lowest cut above which `S`'s tags were right at least `target` of the time at every score; or inf"
+    S, Y = np.round(np.asarray(S, dtype=float), SCORE_DECIMALS), np.asarray(Y, dtype=int)
+    cuts = np.full(S.shape[1], np.inf)
+    for j in range(S.shape[1]):
+        u = np.unique(S[:, j])  # ascending; tied scores share one right-rate
+        rate = IsotonicRegression(increasing=True).fit(S[:, j], Y[:, j]).predict(u)
+        if (ok := np.flatnonzero(rate >= target - 1e-9)).size and Y[S[:, j] >= u[ok[0]], j].sum() >= min_correct:
+            cuts[j] = u[0] if ok[0] == 0 else (u[ok[0] - 1] + u[ok[0]]) / 2
+    return cuts
+
+# %% ../nbs/18_tagger.ipynb #ac064bc9
+def precision_tags(S, cuts, max_labels: int | None = None) -> np.ndarray:
+    "0/1 tags of the scores `S` that reach their label's cut, at most `max_labels` an issue (the highest)"
+    S = np.round(np.asarray(S, dtype=float), SCORE_DECIMALS)
+    tags = (S >= np.asarray(cuts, dtype=float)).astype(int)
+    if max_labels is not None: tags &= top_k(np.where(tags == 1, S, -np.inf), max_labels)
+    return tags
+
+# %% ../nbs/18_tagger.ipynb #1214cae5
+def precision_summary(S, Y, labels, target: float, max_labels: int | None = None) -> dict:
+    "The manifest's `precision` block: each label's cut (None: never applied) and what the cuts did on the scores `S`"
+    cuts = precision_cuts(S, Y, target)
+    T, Y = precision_tags(S, cuts, max_labels), np.asarray(Y, dtype=int)
+    right, tagged = (T & Y).sum(0), T.sum(0)
+    per = {l: {'cut': round(float(c), 6) if np.isfinite(c) else None, 'precision': round(r / t, 4) if t else None,
+               'recall': round(r / max(p, 1), 4), 'tagged': int(t)}
+           for l, c, r, t, p in zip(labels, cuts, right.tolist(), tagged.tolist(), Y.sum(0).tolist())}
+    return {'target': target, 'min_correct': MIN_CORRECT, 'max_labels': max_labels, 'labels': per,
+            'unreachable': [l for l, c in zip(labels, cuts) if not np.isfinite(c)],
+            'cross-validated': {'issues': len(Y),
+                                'precision': round(right.sum() / tagged.sum(), 4) if tagged.sum() else None,
+                                'coverage': round(float(T.any(1).mean()), 4) if len(Y) else 0.0}}
+
+# %% ../nbs/18_tagger.ipynb #c9c8db78
+def cross_validation_record(texts, Y, S) -> dict:
+    "Out-of-fold scores `S` and targets `Y` of the training issues, a line each, keyed by a digest of the issue's text"
+    S = np.round(np.asarray(S, dtype=float), SCORE_DECIMALS).tolist()
+    return {'layout': 'digests: sha1 of the text, 12 hex; targets: a 0/1 digit a label; scores: as shown; label order',
+            'digests': [hashlib.sha1(t.encode()).hexdigest()[:12] for t in texts],
+            'targets': [''.join(map(str, row)) for row in np.asarray(Y, dtype=int).tolist()],
+            'scores': [' '.join(f'{v:g}' for v in row) for row in S]}
+
+# %% ../nbs/18_tagger.ipynb #4a8c5e17
+def read_cross_validation(man: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
+    "The digests, targets and out-of-fold scores a tagger's manifest keeps; one-line error where it keeps none"
+    if not (cv := man.get('cross_validation')):
+        raise TagparrotError(f"this tagger keeps no out-of-fold scores (trained with {man.get('folds', 0)} folds; "
+                             f"train it with --folds 2 or more)")
+    Y = np.array([[int(c) for c in t] for t in cv['targets']], dtype=int).reshape(-1, len(man['labels']))
+    S = np.array([[float(v) for v in s.split()] for s in cv['scores']], dtype=float).reshape(-1, len(man['labels']))
+    return cv['digests'], Y, S
+
+# %% ../nbs/18_tagger.ipynb #14689fd8
+def _rule_fits(man: dict) -> bool:
+    "Whether the tagger's rule learned anything from scores (cuts, k or calibration); the top label and a fixed cut do not"
+    d = man.get('decision') or {'kind': man['rule']}
+    return d['kind'] not in ('single', 'fixed') or bool(d.get('calibrate'))
+
+# %% ../nbs/18_tagger.ipynb #7ad1a538
+def _card_scores_note(man: dict) -> str:
+    "What the rows of the model card's score table mean, for the folds and rule this tagger was trained with"
+    notes = []
+    if 'cross-validated' in man['scores']:
+        notes.append(f"`cross-validated`: every issue scored once by a model fitted without it ({man['folds']} folds)" +
+                     ("; the rule was fitted on those same scores, so they flatter a little." if _rule_fits(man)
+                      else "; the rule (the top label) fits nothing on them."))
+    if 'test' in man['scores']: notes.append("`test` (a published split only) is untouched by training.")
+    return ' '.join(notes)
+
+# %% ../nbs/18_tagger.ipynb #a3830b40
+def _card_auto(man: dict) -> str:
+    "The model card's section on how `auto` chose its method, or '' for a method named by hand"
+    if not (cands := man.get('candidates')): return ''
+    rows = '\n'.join(f"| {c['method']} | {c.get('micro_f1', '')} | {c.get('macro_f1', '')} | {c['seconds']} | {c['status']} |"
+                     for c in cands)
+    return f"""
+## How `auto` chose
+
+Each candidate was cross-validated ({man['folds']} folds, objective {man['objective']} F1); the best was refitted on
+every issue.
+
+| candidate | micro F1 | macro F1 | seconds | status |
+|---|---|---|---|---|
+{rows}
+"""
+
+# %% ../nbs/18_tagger.ipynb #db8a414c
+def _card_precision(man: dict) -> str:
+    "The model card's section on precision cuts: each label's cut and what it did, and the labels never applied"
+    if not (p := man.get('precision')): return ''
+    dash = lambda v: '-' if v is None else v
+    rows = '\n'.join(f"| {l} | {dash(v['cut'])} | {dash(v['precision'])} | {v['recall']} | {v['tagged']} |"
+                     for l, v in p['labels'].items())
+    cv = p['cross-validated']
+    return f"""
+## Precision first (`tagparrot triage`)
+
+`triage` adds a label only where its score reaches the label's cut: the lowest cut above which that label's
+cross-validated tags, at every score, were right at least {p['target']} of the time (an isotonic fit of right
+against score), with at least {p['min_correct']} right tags behind it; at most {dash(p['max_labels'])} labels an
+issue. All labels together: precision {dash(cv['precision'])}, and {cv['coverage']} of the {cv['issues']} issues get a
+label. The cuts were chosen on these same scores, so new
+issues fare somewhat worse; `tagparrot report --model THIS_FOLDER` shows every cut.
+
+| label | cut | precision | recall | tagged |
+|---|---|---|---|---|
+{rows}
+
+Never applied, shown as suggestions only (no cut reaches {p['target']}): {', '.join(p['unreachable']) or 'none'}.
+"""
 
 # %% ../nbs/18_tagger.ipynb #20d0d30b
 def model_card(man: dict) -> str:
     "The README.md of a tagger folder: what it is, what it was trained on, how well it did, how to use it, its limits"
     d, sc = man['data'], man['scores']
-    rows = '\n'.join(f"| {k} | {v['issues']} | {v['micro_f1']:.3f} | {v['macro_f1']:.3f} | {v['labels_per_issue']} | {v.get('accuracy', '')} |"
-                     for k, v in sc.items()) or '| (none: the rule fits nothing; train with `--folds 5` for an estimate) | | | | | |'
-    cands = '\n'.join(f"| {c['method']} | {c.get('micro_f1', '')} | {c.get('macro_f1', '')} | {c['seconds']} | {c['status']} |"
-                       for c in man.get('candidates', []))
-    chosen = f"""
-## How `auto` chose
-
-Each candidate was cross-validated ({man['folds']} folds, objective {man['objective']} F1); the best was refitted on every issue.
-
-| candidate | micro F1 | macro F1 | seconds | status |
-|---|---|---|---|---|
-{cands}
-""" if cands else ''
-    kind = 'single-label (exactly one label per issue)' if man['task'] == 'single' else 'multilabel (any number of labels per issue)'
+    rows = '\n'.join(f"| {k} | {v['issues']} | {v['micro_f1']:.3f} | {v['macro_f1']:.3f} | {v['labels_per_issue']} | "
+                     f"{v.get('accuracy', '')} |" for k, v in sc.items()
+                     ) or '| (none: the rule fits nothing; train with `--folds 5` for an estimate) | | | | | |'
+    kind = ('single-label (exactly one label per issue)' if man['task'] == 'single'
+            else 'multilabel (any number of labels per issue)')
+    fitted = f", fitted on out-of-fold scores ({man.get('objective', 'micro')} F1)" if _rule_fits(man) else ''
     return f"""# Issue tagger: {man['method']}
 
-A [tagparrot](https://github.com/tagparrot/tagparrot) tagger: it suggests labels for GitHub-style issues from their
-title and body. Task: {kind}; decision rule `{json.dumps(man.get('decision', man['rule']))}`, fitted on out-of-fold
-scores ({man.get('objective', 'micro')} F1).
+A tagparrot tagger: it suggests labels for GitHub-style issues from their title and body. Task: {kind};
+decision rule `{json.dumps(man.get('decision', man['rule']))}`{fitted}.
 
-- Method: `{man['method']}` (`{man['class']}`), checkpoint `{man['checkpoint']}`, settings `{json.dumps(man['settings'], default=str)}`
+- Method: `{man['method']}` (`{man['class']}`), checkpoint `{man['checkpoint']}`, settings used
+  `{json.dumps(man.get('settings_used', man['settings']), default=str)}`
 - Labels ({len(man['labels'])}): {', '.join(man['labels'])}
 - Data: `{d['source']}`, fingerprint `{d['fingerprint']}`, {d['split']} split: all {d['issues']['train']} labeled issues
   trained the final model{f", {d['issues']['test']} published test issues were kept out" if d['issues']['test'] else ''}
@@ -343,13 +483,13 @@ scores ({man.get('objective', 'micro')} F1).
 |---|---|---|---|---|---|
 {rows}
 
-`cross-validated`: every issue scored once by a model fitted without it ({man.get('folds', 0)} folds); the rule was
-fitted on those same scores, so they flatter a little. `test` (a published split only) is untouched by training.
-{chosen}
+{_card_scores_note(man)}
+{_card_auto(man)}{_card_precision(man)}
 ## Use
 
 ```bash
 tagparrot tag --model THIS_FOLDER --data new-issues.csv        # or --repo owner/name --state open
+tagparrot triage --model THIS_FOLDER --repo owner/name --since 2026-01-01   # what it would add: a dry run
 ```
 ```python
 import tagparrot
@@ -409,7 +549,8 @@ def read_issue_source(a) -> list[dict]:
 # %% ../nbs/18_tagger.ipynb #9923e95f
 def train_cli(argv=None) -> int:
     "Train one method on all labeled issues and save it as a tagger folder"
-    p = cli_parser('tagparrot train', train_cli.__doc__, 'tagparrot train --data issues.csv --out my-tagger --budget-minutes 5')
+    p = cli_parser('tagparrot train', train_cli.__doc__, 'tagparrot train --data issues.csv --out my-tagger --budget-minutes 5\n'
+                   '  tagparrot train --data issues.jsonl --method naive-bayes --precision 0.9 --out my-tagger')
     add_labeled_data_args(p)
     p.add_argument('--method', default='auto', choices=['auto', *METHODS], help="the method, or 'auto': the best of the cross-validated candidates within --budget-minutes (default: auto)")
     p.add_argument('--out', required=True, help='folder to write the tagger to, replaced if it holds a tagger (required)')
@@ -422,10 +563,15 @@ def train_cli(argv=None) -> int:
     p.add_argument('--candidates', nargs='+', choices=list(METHODS), default=list(AUTO_CANDIDATES), metavar='METHOD',
                    help=f"with --method auto: the methods to compare, cheapest first (default: {' '.join(AUTO_CANDIDATES)})")
     p.add_argument('--set', nargs='*', metavar='KEY=VALUE', help="method settings, e.g. --set preset=quick (default: the method's own)")
+    p.add_argument('--precision', type=float, metavar='P',
+                   help='per label, the lowest cut whose cross-validated tags were right at least P of the time (e.g. 0.9); '
+                        'triage applies only labels above their cut, never a label that cannot reach P (default: no cuts)')
     a = p.parse_args(argv)
-    t = train_tagger(a.data, a.labels, a.method, a.task, a.seed, a.columns, a.rule, _settings(a.set), a.objective, a.folds, a.budget_minutes, a.candidates)
+    t = train_tagger(a.data, a.labels, a.method, a.task, a.seed, a.columns, a.rule, _settings(a.set), a.objective, a.folds,
+                     a.budget_minutes, a.candidates, precision=a.precision)
     t.save(a.out)
-    print(json.dumps({'out': str(a.out), 'method': t.manifest['method'], 'task': a.task, 'scores': t.manifest['scores']}))
+    extra = {'precision': t.manifest['precision']['cross-validated']} if a.precision is not None else {}
+    print(json.dumps({'out': str(a.out), 'method': t.manifest['method'], 'task': a.task, 'scores': t.manifest['scores']} | extra))
     return 0
 
 # %% ../nbs/18_tagger.ipynb #2daa7145
