@@ -17,6 +17,8 @@ html_title = 'tagparrot'
 html_theme_options = {'repository_url': 'https://github.com/tagparrot/tagparrot', 'use_repository_button': False,
                       'show_toc_level': 2, 'home_page_in_toc': True}
 html_last_updated_fmt = None
+html_static_path = ['_static']         # custom.css: room for the notebooks' code lines
+html_css_files = ['custom.css']
 html_copy_source = False             # the notebooks live in the repository; the site carries HTML only
 html_show_sourcelink = False
 suppress_warnings = ['mystnb.unknown_mime_type']

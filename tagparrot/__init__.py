@@ -7,7 +7,8 @@ __version__ = "0.1.0"
 __all__ = []
 
 # %% ../nbs/19_package.ipynb #7ce7fb65
-__doc__ = "Transformers at both ends of the data spectrum: tagging GitHub issues with few labels, and training a code model from scratch."
+__doc__ = ("Transformers at both ends of the data spectrum: tagging GitHub issues with few labels, and training a code "
+           "model from scratch.")
 
 # %% ../nbs/19_package.ipynb #9bae3cfe
 def __getattr__(name):

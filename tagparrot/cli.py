@@ -41,7 +41,8 @@ def summary(spec: str) -> str:
     return ((load_object(spec).__doc__ or '').strip().splitlines() or [''])[0]
 
 # %% ../nbs/20_cli.ipynb #1f67b48d
-def run_command(table: dict, argv: list[str], prog: str, description: str, example: str, version: str | None = None) -> int:
+def run_command(table: dict, argv: list[str], prog: str, description: str, example: str,
+                version: str | None = None) -> int:
     "Route `argv` to the `table` entry (name -> 'module:function') it names; the function parses the rest"
     p = cli_parser(prog, description, example, exit_on_error=False)
     if version: p.add_argument('--version', action='version', version=version)
@@ -62,12 +63,14 @@ def main(argv=None) -> int:
     "Entry point of the `tagparrot` command: user errors become one line on stderr and a non-zero exit"
     from tagparrot import __version__
     args = sys.argv[1:] if argv is None else argv
-    try: code = run_command(COMMANDS, args, 'tagparrot', 'Few labels, lots of data: the study, its tools and the issue tagger',
-                            "tagparrot train --data issues.csv --method naive-bayes --out my-tagger\n"
-                            "  tagparrot COMMAND --help   (each command's options and an example)", f"tagparrot {__version__}")
+    example = ("tagparrot train --data issues.csv --method naive-bayes --out my-tagger\n"
+               "  tagparrot COMMAND --help   (each command's options and an example)")
+    about = 'Few labels, lots of data: the study, its tools and the issue tagger'
+    try: code = run_command(COMMANDS, args, 'tagparrot', about, example, f"tagparrot {__version__}")
     except TagparrotError as e:
         print(f"tagparrot: error: {e}", file=sys.stderr); code = 1
-    except SystemExit as e: code = e.code if isinstance(e.code, int) else int(e.code is not None)  # --help, --version, usage errors
+    except SystemExit as e:  # --help, --version, usage errors
+        code = e.code if isinstance(e.code, int) else int(e.code is not None)
     except KeyboardInterrupt: code = 130
     if argv is None: sys.exit(code)
     return code

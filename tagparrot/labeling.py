@@ -18,8 +18,9 @@ from .tagger import add_issue_source_args, add_labeled_data_args, fold_indices, 
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'HYBRID_POOL', 'LABEL_METHODS', 'issue_embeddings', 'EmbeddingHeads', 'label_margins', 'uncertainty',
-           'unexplored_clusters', 'select_issues', 'suggest_issues', 'suggest_cli', 'out_of_fold_scores',
-           'label_issues', 'check_labels', 'check_labels_cli']
+           'unexplored_clusters', 'select_issues', 'suggest_issues', 'suggest_cli', 'suggest_parser',
+           'out_of_fold_scores', 'label_issues', 'check_labels', 'label_issue_records', 'check_labels_cli',
+           'check_labels_parser']
 
 # %% ../nbs/18b_labeling.ipynb #3b9adf6c
 def issue_embeddings(texts, checkpoint: str = 'embedder', max_length: int = 256, batch_size: int = 32) -> np.ndarray:
@@ -51,8 +52,8 @@ class EmbeddingHeads(TaggingMethod):
         "Fit the heads on vectors `X` and 0/1 targets `Y`; a label with one class only keeps that class's share"
         from sklearn.linear_model import LogisticRegression
         Y = np.asarray(Y, dtype=int)
-        self.heads = [LogisticRegression(C=self.params['C'], class_weight=self.params['class_weight'], max_iter=1000).fit(X, y)
-                      if 0 < y.sum() < len(y) else float(y.mean()) if len(y) else 0.0 for y in Y.T]
+        head = lambda: LogisticRegression(C=self.params['C'], class_weight=self.params['class_weight'], max_iter=1000)
+        self.heads = [head().fit(X, y) if 0 < y.sum() < len(y) else float(y.mean()) if len(y) else 0.0 for y in Y.T]
         return self
 
     def predict_proba(self, texts) -> np.ndarray:
@@ -87,7 +88,8 @@ def _nearest(X, centres, rows) -> np.ndarray:
 
 # %% ../nbs/18b_labeling.ipynb #731adb54
 def unexplored_clusters(X, labeled, n: int, seed: int = 0):
-    "k-means on all issues with one cluster per labeled issue plus `n`; the `n` clusters with the fewest labeled members (the largest first) and, per cluster: its pool issue nearest the centre, size and labeled count"
+    ("k-means on all issues with one cluster per labeled issue plus `n`; the `n` clusters with the fewest labeled "
+     "members (the largest first) and, per cluster: its pool issue nearest the centre, size and labeled count")
     from sklearn.cluster import KMeans
     labeled = np.asarray(labeled, dtype=int)
     pool = np.setdiff1d(np.arange(len(X)), labeled)
@@ -95,7 +97,8 @@ def unexplored_clusters(X, labeled, n: int, seed: int = 0):
     km = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(X)
     size, known = np.bincount(km.labels_, minlength=k), np.bincount(km.labels_[labeled], minlength=k)
     open_ = [c for c in np.lexsort((-size, known)) if (km.labels_[pool] == c).any()][:n]
-    picks = [int(pool[km.labels_[pool] == c][np.argmax(X[pool[km.labels_[pool] == c]] @ km.cluster_centers_[c])]) for c in open_]
+    members = lambda c: pool[km.labels_[pool] == c]
+    picks = [int(members(c)[np.argmax(X[members(c)] @ km.cluster_centers_[c])]) for c in open_]
     return picks, km.labels_, [(int(size[c]), int(known[c])) for c in open_]
 
 # %% ../nbs/18b_labeling.ipynb #0a46da2c
@@ -110,15 +113,20 @@ def _top_labels(S_row, cuts, labels, k=2) -> str:
 def _cluster_words(texts, members, k=3) -> str:
     "The `k` words that set a cluster's texts apart from the rest (tf-idf), to say what it is about"
     from sklearn.feature_extraction.text import TfidfVectorizer
-    try: T = TfidfVectorizer(stop_words='english', max_features=5000, token_pattern=r'(?u)\b[a-zA-Z][a-zA-Z]+\b').fit(texts)
+    words = r'(?u)\b[a-zA-Z][a-zA-Z]+\b'
+    try: T = TfidfVectorizer(stop_words='english', max_features=5000, token_pattern=words).fit(texts)
     except ValueError: return ''
     w = np.asarray(T.transform([texts[i] for i in members]).mean(0)).ravel()
     return ', '.join(T.get_feature_names_out()[np.argsort(-w)[:k]])
 
 # %% ../nbs/18b_labeling.ipynb #c1cbcd56
-def select_issues(strategy: str, n: int, labeled, S=None, cuts=None, X=None, labels=None, texts=None, seed: int = 0) -> list[dict]:
-    "Up to `n` pool rows (those not in `labeled`) to label next, best first: `{row, score, why}` each. `S`: scores of every row (uncertainty, hybrid); `cuts`: the rule's cut per label; `X`: unit-length embeddings (diversity, hybrid); `texts`: the issues' texts, to word the reasons"
-    if strategy not in STRATEGIES: raise TagparrotError(f"unknown strategy '{strategy}' (choose from {', '.join(STRATEGIES)})")
+def select_issues(strategy: str, n: int, labeled, S=None, cuts=None, X=None, labels=None, texts=None,
+                  seed: int = 0) -> list[dict]:
+    ("Up to `n` pool rows (those not in `labeled`) to label next, best first: `{row, score, why}` each. `S`: scores of "
+     "every row (uncertainty, hybrid); `cuts`: the rule's cut per label; `X`: unit-length embeddings (diversity, "
+     "hybrid); `texts`: the issues' texts, to word the reasons")
+    if strategy not in STRATEGIES:
+        raise TagparrotError(f"unknown strategy '{strategy}' (choose from {', '.join(STRATEGIES)})")
     N = next(len(a) for a in (S, X, texts) if a is not None)
     labeled = np.asarray(labeled, dtype=int)
     pool = np.setdiff1d(np.arange(N), labeled)
@@ -130,20 +138,23 @@ def select_issues(strategy: str, n: int, labeled, S=None, cuts=None, X=None, lab
         return [{'row': int(r), 'score': 0.0, 'why': 'drawn at random'} for r in rows]
     if strategy == 'diversity':
         picks, assign, stats = unexplored_clusters(X, labeled, n, seed)
+        about = lambda r: (f" (about: {_cluster_words(texts, np.flatnonzero(assign == assign[r]))})"
+                           if texts is not None else '')
         return [{'row': r, 'score': round(1 - known / size, 4),
-                 'why': f"stands for a cluster of {size} issues, {known} of them labeled" +
-                        (f" (about: {_cluster_words(texts, np.flatnonzero(assign == assign[r]))})" if texts is not None else '')}
+                 'why': f"stands for a cluster of {size} issues, {known} of them labeled" + about(r)}
                 for r, (size, known) in zip(picks, stats)]
     u = uncertainty(S, cuts)
     if strategy == 'uncertainty':
         rows = pool[np.argsort(-u[pool], kind='stable')[:n]]
-        return [{'row': int(r), 'score': round(float(u[r]), 4), 'why': f"uncertain about {_top_labels(S[r], cuts, labels)}"} for r in rows]
+        return [{'row': int(r), 'score': round(float(u[r]), 4),
+                 'why': f"uncertain about {_top_labels(S[r], cuts, labels)}"} for r in rows]
     from sklearn.cluster import KMeans
     cand = pool[np.argsort(-u[pool], kind='stable')[:n * HYBRID_POOL]]
     km = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(X[cand], sample_weight=u[cand] + 1e-6)
     rows = sorted(_nearest(X, km.cluster_centers_, cand), key=lambda r: -u[r])
     return [{'row': int(r), 'score': round(float(u[r]), 4),
-             'why': f"uncertain about {_top_labels(S[r], cuts, labels)}; one of {n} different kinds among the {len(cand)} most uncertain"}
+             'why': f"uncertain about {_top_labels(S[r], cuts, labels)}; one of {n} different kinds among the "
+                    f"{len(cand)} most uncertain"}
             for r in rows]
 
 # %% ../nbs/18b_labeling.ipynb #ad2f7e1d
@@ -157,36 +168,48 @@ def _cuts(rule, n_labels):
 
 # %% ../nbs/18b_labeling.ipynb #6a4d9450
 def suggest_issues(tagger, recs, n: int = 20, strategy: str = 'diversity', seed: int = 0) -> list[dict]:
-    "The `n` unlabeled issues of `recs` (validated records) whose labels would teach `tagger` (a Tagger or its folder) most, best first: one dict each with number (or row), title, strategy, score and why"
+    ("The `n` unlabeled issues of `recs` (validated records) whose labels would teach `tagger` (a Tagger or its "
+     "folder) most, best first: one dict each with number (or row), title, strategy, score and why")
     if n < 1: raise TagparrotError(f"--n must be at least 1, got {n}")
-    if strategy not in STRATEGIES: raise TagparrotError(f"unknown strategy '{strategy}' (choose from {', '.join(STRATEGIES)})")
+    if strategy not in STRATEGIES:
+        raise TagparrotError(f"unknown strategy '{strategy}' (choose from {', '.join(STRATEGIES)})")
     tagger = load_tagger(tagger) if not hasattr(tagger, 'method') else tagger
     labeled = [i for i, r in enumerate(recs) if _is_labeled(r, tagger.manifest['label_map'])]
-    if len(labeled) == len(recs): raise TagparrotError("no unlabeled issues to suggest: every issue already carries a label of the tagger")
+    if len(labeled) == len(recs):
+        raise TagparrotError("no unlabeled issues to suggest: every issue already carries a label of the tagger")
     texts = tagger.texts(recs)
-    S = tagger.rule.transform(tagger.predict_proba(texts)) if strategy in ('uncertainty', 'hybrid') else None  # the scale the cuts are on
+    S = (tagger.rule.transform(tagger.predict_proba(texts)) if strategy in ('uncertainty', 'hybrid')
+         else None)  # the scale the cuts are on
     X = issue_embeddings(texts) if strategy in ('diversity', 'hybrid') else None
-    picks = select_issues(strategy, n, labeled, S, _cuts(tagger.rule, len(tagger.labels)), X, tagger.labels, texts, seed)
+    picks = select_issues(strategy, n, labeled, S, _cuts(tagger.rule, len(tagger.labels)), X, tagger.labels, texts,
+                          seed)
     ident = lambda r: {'number': recs[r]['number']} if recs[r].get('number') is not None else {'row': r + 1}
-    return [ident(p['row']) | {'title': recs[p['row']]['title'], 'strategy': strategy, 'score': p['score'], 'why': p['why']}
+    return [ident(p['row']) | {'title': recs[p['row']]['title'], 'strategy': strategy, 'score': p['score'],
+                               'why': p['why']}
             for p in picks]
 
-# %% ../nbs/18b_labeling.ipynb #ef84df20
+# %% ../nbs/18b_labeling.ipynb #e55eb396
 def suggest_cli(argv=None) -> int:
     "Which unlabeled issues to label next for a saved tagger: one JSON line per issue, the most useful first"
+    a = suggest_parser().parse_args(argv)
+    if a.n < 1: raise TagparrotError(f"--n must be at least 1, got {a.n}")
+    tagger = load_tagger(a.model)
+    for s in suggest_issues(tagger, read_issue_source(a), a.n, a.strategy, a.seed): print(json.dumps(s))
+    return 0
+
+# %% ../nbs/18b_labeling.ipynb #ef84df20
+def suggest_parser():
+    "The options of `tagparrot suggest`"
     p = cli_parser('tagparrot suggest', suggest_cli.__doc__,
                    'tagparrot suggest --model my-tagger --data issues.csv --n 20 --strategy uncertainty')
     p.add_argument('--model', required=True, help='a folder written by tagparrot train (required)')
     add_issue_source_args(p, 'rank')
     p.add_argument('--n', type=int, default=20, help='how many issues to suggest')
     p.add_argument('--strategy', default='diversity', choices=STRATEGIES,
-                   help='diversity: unexplored clusters (the best in the measurements); uncertainty: labels in doubt; hybrid: both; random')
+                   help='diversity: unexplored clusters (the best in the measurements); uncertainty: labels in doubt; '
+                        'hybrid: both; random')
     p.add_argument('--seed', type=int, default=0, help='seed of the clustering and of random')
-    a = p.parse_args(argv)
-    if a.n < 1: raise TagparrotError(f"--n must be at least 1, got {a.n}")
-    tagger = load_tagger(a.model)
-    for s in suggest_issues(tagger, read_issue_source(a), a.n, a.strategy, a.seed): print(json.dumps(s))
-    return 0
+    return p
 
 # %% ../nbs/18b_labeling.ipynb #d9f0cbfc
 LABEL_METHODS = ('embedding-heads', *METHODS)
@@ -197,11 +220,13 @@ def _method(method, labels):
 
 # %% ../nbs/18b_labeling.ipynb #6e66afed
 def out_of_fold_scores(texts, Y, labels, method='embedding-heads', folds: int = 5, seed: int = 0) -> np.ndarray:
-    "Scores (issues x labels) of every issue by a `method` (a name of `LABEL_METHODS`, or a function returning a fresh method) fitted on the other folds (label-stratified): no issue is scored by a model that saw its labels"
+    ("Scores (issues x labels) of every issue by a `method` (a name of `LABEL_METHODS`, or a function returning a "
+     "fresh method) fitted on the other folds (label-stratified): no issue is scored by a model that saw its labels")
     from datasets import Dataset
     from tqdm.auto import tqdm
     texts, Y = list(texts), np.asarray(Y, dtype=int)
-    if len(texts) < 2 * folds: raise TagparrotError(f"{len(texts)} labeled issues are too few for {folds} folds (need {2 * folds})")
+    if len(texts) < 2 * folds:
+        raise TagparrotError(f"{len(texts)} labeled issues are too few for {folds} folds (need {2 * folds})")
     S, part = np.zeros(Y.shape), fold_indices(Y, folds, seed)  # the tagger's folds: the same label-stratified parts
     for f in tqdm(range(folds), desc='folds', unit='fold', leave=False):
         tr, te = np.flatnonzero(part != f), np.flatnonzero(part == f)
@@ -211,7 +236,8 @@ def out_of_fold_scores(texts, Y, labels, method='embedding-heads', folds: int = 
 
 # %% ../nbs/18b_labeling.ipynb #7d9e0fe0
 def label_issues(S, Y, labels) -> pd.DataFrame:
-    "Every issue ranked by how wrong its given labels `Y` look against out-of-fold scores `S` (cleanlab's label quality, lowest first), with cleanlab's verdict (`flagged`) and the labels probably missing or wrong"
+    ("Every issue ranked by how wrong its given labels `Y` look against out-of-fold scores `S` (cleanlab's label "
+     "quality, lowest first), with cleanlab's verdict (`flagged`) and the labels probably missing or wrong")
     from cleanlab.multilabel_classification.filter import find_label_issues
     from cleanlab.multilabel_classification.rank import get_label_quality_scores
     S, Y = np.clip(np.asarray(S, dtype=float), 0, 1), np.asarray(Y, dtype=int)
@@ -235,9 +261,12 @@ def _why(r, S_row, labels) -> str:
     return '; '.join(parts) or 'the labels are only weakly supported'
 
 # %% ../nbs/18b_labeling.ipynb #bd51dca9
-def check_labels(data=None, labels=None, method: str = 'embedding-heads', folds: int = 5, seed: int = 0, columns=None) -> pd.DataFrame:
-    "The labeled issues of `data` (a file, default the shared one) ranked by how wrong their labels look: number (or row), title, given labels, quality, flagged, missing, wrong, why"
-    if method not in LABEL_METHODS: raise TagparrotError(f"unknown method '{method}' (choose from {', '.join(LABEL_METHODS)})")
+def check_labels(data=None, labels=None, method: str = 'embedding-heads', folds: int = 5, seed: int = 0,
+                 columns=None) -> pd.DataFrame:
+    ("The labeled issues of `data` (a file, default the shared one) ranked by how wrong their labels look: number "
+     "(or row), title, given labels, quality, flagged, missing, wrong, why")
+    if method not in LABEL_METHODS:
+        raise TagparrotError(f"unknown method '{method}' (choose from {', '.join(LABEL_METHODS)})")
     if data is None: data, labels = default_issues_path(), labels or 'hf-datasets'
     recs = read_issues(data, columns=columns)
     lmap = get_label_map(labels, recs)
@@ -252,22 +281,33 @@ def check_labels(data=None, labels=None, method: str = 'embedding-heads', folds:
     df.insert(0, 'row', [rows[i] + 1 for i in df.index])  # 1-based, as a reader counts records
     return df.reset_index(drop=True)
 
-# %% ../nbs/18b_labeling.ipynb #b448c01c
+# %% ../nbs/18b_labeling.ipynb #197c7e27
+def label_issue_records(df: pd.DataFrame, n: int) -> list[dict]:
+    "The first `n` issues of a `check_labels` ranking as the JSON records `check-labels` prints"
+    return [({'number': r.number} if r.number is not None else {'row': r.row}) |
+            {'title': r.title, 'given': r.given, 'quality': round(float(r.quality), 4), 'flagged': bool(r.flagged),
+             'missing': r.missing, 'wrong': r.wrong, 'why': r.why}
+            for r in df.head(n).itertuples()]
+
+# %% ../nbs/18b_labeling.ipynb #b8b37163
 def check_labels_cli(argv=None) -> int:
-    "Which given labels look wrong: every labeled issue scored out of fold, the most suspicious first, one JSON line each"
-    p = cli_parser('tagparrot check-labels', check_labels_cli.__doc__, 'tagparrot check-labels --data issues.csv --n 30')
+    ("Which given labels look wrong: every labeled issue scored out of fold, the most suspicious first, one JSON line "
+     "each")
+    a = check_labels_parser().parse_args(argv)
+    if a.folds < 2: raise TagparrotError(f"--folds must be at least 2, got {a.folds}")
+    if a.n < 1: raise TagparrotError(f"--n must be at least 1, got {a.n}")
+    df = check_labels(a.data, a.labels, a.method, a.folds, a.seed, a.columns)
+    for rec in label_issue_records(df, a.n): print(json.dumps(rec))
+    return 0
+
+# %% ../nbs/18b_labeling.ipynb #b448c01c
+def check_labels_parser():
+    "The options of `tagparrot check-labels`"
+    p = cli_parser('tagparrot check-labels', check_labels_cli.__doc__,
+                   'tagparrot check-labels --data issues.csv --n 30')
     add_labeled_data_args(p)
     p.add_argument('--method', default='embedding-heads', choices=LABEL_METHODS, help='the model scoring each fold')
     p.add_argument('--folds', type=int, default=5, help='cross-validation folds')
     p.add_argument('--n', type=int, default=20, help='how many issues to print, the most suspicious first')
     p.add_argument('--seed', type=int, default=0, help='seed of the folds')
-    a = p.parse_args(argv)
-    if a.folds < 2: raise TagparrotError(f"--folds must be at least 2, got {a.folds}")
-    if a.n < 1: raise TagparrotError(f"--n must be at least 1, got {a.n}")
-    df = check_labels(a.data, a.labels, a.method, a.folds, a.seed, a.columns)
-    for r in df.head(a.n).itertuples():
-        ident = {'number': r.number} if r.number is not None else {'row': r.row}
-        print(json.dumps(ident | {'title': r.title, 'given': r.given,
-                          'quality': round(float(r.quality), 4), 'flagged': bool(r.flagged), 'missing': r.missing,
-                          'wrong': r.wrong, 'why': r.why}))
-    return 0
+    return p

@@ -19,11 +19,12 @@ from .methods import METHODS, get_method, method_spec
 
 # %% auto #0
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'OBJECTIVES', 'TAGGER_RULE', 'AUTO_CANDIDATES', 'SCORE_DECIMALS',
-           'MIN_CORRECT', 'default_save_state', 'default_load_state', 'file_hashes', 'read_manifest', 'Tagger',
-           'load_tagger', 'fold_indices', 'fit_method', 'OverBudget', 'cross_fit_scores', 'tagger_rule', 'task_scores',
-           'choose_method', 'train_tagger', 'folds_used', 'settings_used', 'precision_cuts', 'precision_tags',
-           'precision_summary', 'cross_validation_record', 'read_cross_validation', 'model_card',
-           'add_labeled_data_args', 'add_issue_source_args', 'read_issue_source', 'train_cli', 'tag_cli']
+           'MIN_CORRECT', 'default_save_state', 'default_load_state', 'file_hashes', 'read_manifest', 'batched_scores',
+           'write_folder_atomically', 'Tagger', 'load_tagger', 'fold_indices', 'fit_method', 'OverBudget',
+           'cross_fit_scores', 'tagger_rule', 'task_scores', 'choose_method', 'train_tagger', 'folds_used',
+           'settings_used', 'precision_cuts', 'precision_tags', 'precision_summary', 'cross_validation_record',
+           'read_cross_validation', 'model_card', 'add_labeled_data_args', 'add_issue_source_args', 'read_issue_source',
+           'train_cli', 'tag_cli']
 
 # %% ../nbs/18_tagger.ipynb #3097a4a0
 def _library_kind(v) -> str | None:
@@ -85,6 +86,7 @@ def default_load_state(m, folder):
 FORMAT, FORMAT_VERSION, MANIFEST = 'tagparrot-tagger', 1, 'tagger.json'
 REQUIRED = ('method', 'class', 'settings', 'labels', 'label_map', 'task', 'rule', 'recipe', 'files')
 
+# %% ../nbs/18_tagger.ipynb #2b7a8802
 def _sha256(p: Path) -> str:
     h = hashlib.sha256()
     with open(p, 'rb') as f:
@@ -105,21 +107,51 @@ def read_manifest(folder) -> dict:
     if not folder.is_dir(): raise TagparrotError(f"{folder}: no such folder")
     if not (folder/MANIFEST).is_file(): raise TagparrotError(f"{folder}: not a saved tagger (no {MANIFEST})")
     try: man = json.loads((folder/MANIFEST).read_text())
-    except json.JSONDecodeError as e: raise TagparrotError(f"{folder/MANIFEST}:{e.lineno}:{e.colno}: not valid JSON ({e.msg})") from None
-    if not isinstance(man, dict) or man.get('format') != FORMAT: raise TagparrotError(f"{folder}: not a saved tagger ({MANIFEST} is not a {FORMAT} manifest)")
+    except json.JSONDecodeError as e:
+        raise TagparrotError(f"{folder/MANIFEST}:{e.lineno}:{e.colno}: not valid JSON ({e.msg})") from None
+    if not isinstance(man, dict) or man.get('format') != FORMAT:
+        raise TagparrotError(f"{folder}: not a saved tagger ({MANIFEST} is not a {FORMAT} manifest)")
     if man.get('format_version') != FORMAT_VERSION:
-        raise TagparrotError(f"{folder}: written by an incompatible version (format {man.get('format_version')}, tagparrot "
-                             f"{man.get('tagparrot_version', '?')}); this tagparrot {__version__} reads format {FORMAT_VERSION}")
-    if missing := [k for k in REQUIRED if k not in man]: raise TagparrotError(f"{folder}: incomplete manifest (no {', '.join(missing)})")
+        raise TagparrotError(f"{folder}: written by an incompatible version (format {man.get('format_version')}, "
+                             f"tagparrot {man.get('tagparrot_version', '?')}); this tagparrot {__version__} reads "
+                             f"format {FORMAT_VERSION}")
+    if missing := [k for k in REQUIRED if k not in man]:
+        raise TagparrotError(f"{folder}: incomplete manifest (no {', '.join(missing)})")
     for name, digest in man['files'].items():
         if not (folder/name).is_file(): raise TagparrotError(f"{folder}: incomplete: {name} is missing")
-        if _sha256(folder/name) != digest: raise TagparrotError(f"{folder}: {name} was changed after saving (checksum differs)")
+        if _sha256(folder/name) != digest:
+            raise TagparrotError(f"{folder}: {name} was changed after saving (checksum differs)")
     load_object(man['class'])  # a class this installation lacks is named here, before anything is built
     return man
 
 # %% ../nbs/18_tagger.ipynb #de2b73da
 def _batches(items, size):
     for i in range(0, len(items), size): yield items[i:i + size]
+
+# %% ../nbs/18_tagger.ipynb #d742145f
+def batched_scores(score, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    "`score(batch)` of `texts` in batches of `batch_size` texts of similar length, the rows in input order"
+    from tqdm.auto import tqdm
+    order = np.argsort([len(t) for t in texts], kind='stable')  # similar lengths share a batch: little padding
+    batches = tqdm(list(_batches([texts[i] for i in order], batch_size)), desc='tagging', unit='batch',
+                   disable=len(texts) <= 4 * batch_size, leave=False)
+    S = np.concatenate([np.asarray(score(b), dtype=float) for b in batches])
+    return S[np.argsort(order)]
+
+# %% ../nbs/18_tagger.ipynb #298ecd01
+def write_folder_atomically(folder, write) -> Path:
+    "Run `write(tmp)` on a fresh folder beside `folder`, then move it into place; an interrupted write changes nothing"
+    folder = Path(folder)
+    tmp = folder.with_name(f".{folder.name}.saving-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        write(tmp)
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        if folder.exists(): folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+    return folder
 
 # %% ../nbs/18_tagger.ipynb #60beea6a
 class Tagger:
@@ -131,19 +163,17 @@ class Tagger:
     def labels(self) -> list[str]: return self.manifest['labels']
 
     def predict_proba(self, texts, batch_size: int = 64) -> np.ndarray:
-        "Scores (issues x labels) of `texts` in input order, computed in batches of `batch_size` issues of similar length"
-        from tqdm.auto import tqdm
+        ("Scores (issues x labels) of `texts` in input order, computed in batches of `batch_size` issues of similar "
+         "length")
         texts = list(texts)
         if not texts: return np.zeros((0, len(self.labels)))
-        order = np.argsort([len(t) for t in texts], kind='stable')  # similar lengths share a batch: little padding
-        batches = tqdm(list(_batches([texts[i] for i in order], batch_size)), desc='tagging', unit='batch',
-                       disable=len(texts) <= 4 * batch_size, leave=False)
-        S = np.concatenate([np.asarray(self.method.predict_proba(b), dtype=float) for b in batches])
-        return S[np.argsort(order)]
+        return batched_scores(self.method.predict_proba, texts, batch_size)
 
-    def predict(self, texts, batch_size: int = 64, max_labels: int | None = None, min_score: float | None = None) -> list[list[str]]:
+    def predict(self, texts, batch_size: int = 64, max_labels: int | None = None,
+                min_score: float | None = None) -> list[list[str]]:
         "Label names of each text; `max_labels` and `min_score` override the rule's cap and floor"
-        return self.names(self.rule.decide(self.predict_proba(texts, batch_size), max_labels=max_labels, min_score=min_score))
+        S = self.predict_proba(texts, batch_size)
+        return self.names(self.rule.decide(S, max_labels=max_labels, min_score=min_score))
 
     def names(self, tags) -> list[list[str]]: return [[l for l, t in zip(self.labels, row) if t] for row in tags]
 
@@ -151,8 +181,10 @@ class Tagger:
         "The texts the method reads for validated issue records, by the recorded recipe"
         return [issue_text(r, self.manifest['recipe']['template']) for r in recs]
 
-    def tag(self, recs, batch_size: int = 64, max_labels: int | None = None, min_score: float | None = None) -> list[dict]:
-        "One answer per record, in order: its number (when known), label names and every label's score as the rule reads it"
+    def tag(self, recs, batch_size: int = 64, max_labels: int | None = None,
+            min_score: float | None = None) -> list[dict]:
+        ("One answer per record, in order: its number (when known), label names and every label's score as the rule "
+         "reads it")
         S = self.predict_proba(self.texts(recs), batch_size)
         tags, shown = self.rule.decide(S, max_labels=max_labels, min_score=min_score), self.rule.transform(S)
         return [({'number': r['number']} if r.get('number') is not None else {}) |
@@ -164,20 +196,14 @@ class Tagger:
         folder = Path(folder)
         if folder.exists() and any(folder.iterdir()) and not (folder/MANIFEST).is_file():
             raise TagparrotError(f"{folder}: exists and is not a saved tagger; refusing to overwrite it")
-        tmp = folder.with_name(f".{folder.name}.saving-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            (getattr(self.method, 'save_state', None) or (lambda f: default_save_state(self.method, f)))(tmp/'method')
-            joblib.dump(self.rule, tmp/'rule.joblib')
-            self.manifest['files'] = file_hashes(tmp)
-            (tmp/MANIFEST).write_text(json.dumps(self.manifest, indent=1, default=str) + '\n')
-            (tmp/'README.md').write_text(model_card(self.manifest))
-            old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-            if folder.exists(): folder.rename(old)
-            tmp.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
-        finally: shutil.rmtree(tmp, ignore_errors=True)
-        return folder
+        return write_folder_atomically(folder, self._write)
+
+    def _write(self, tmp: Path):
+        (getattr(self.method, 'save_state', None) or (lambda f: default_save_state(self.method, f)))(tmp/'method')
+        joblib.dump(self.rule, tmp/'rule.joblib')
+        self.manifest['files'] = file_hashes(tmp)
+        (tmp/MANIFEST).write_text(json.dumps(self.manifest, indent=1, default=str) + '\n')
+        (tmp/'README.md').write_text(model_card(self.manifest))
 
 # %% ../nbs/18_tagger.ipynb #4fa0512e
 def load_tagger(folder) -> Tagger:
@@ -189,7 +215,8 @@ def load_tagger(folder) -> Tagger:
         (getattr(m, 'load_state', None) or (lambda f: default_load_state(m, f)))(folder/'method')
         rule = joblib.load(folder/'rule.joblib')
     except TagparrotError: raise
-    except Exception as e: raise TagparrotError(f"{folder}: the saved method does not load ({type(e).__name__}: {e})") from None
+    except Exception as e:
+        raise TagparrotError(f"{folder}: the saved method does not load ({type(e).__name__}: {e})") from None
     return Tagger(m, rule, man)
 
 # %% ../nbs/18_tagger.ipynb #134752da
@@ -197,15 +224,17 @@ def fold_indices(Y, folds: int = 5, seed: int = 0) -> np.ndarray:
     "The part (0 .. folds-1) of every issue, stratified by label with iterative stratification"
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
     Y = np.asarray(Y, dtype=int)
-    if not 2 <= folds <= len(Y): raise TagparrotError(f"cross-fitting needs 2 <= folds <= issues, got {folds} folds for {len(Y)} issues")
+    if not 2 <= folds <= len(Y):
+        raise TagparrotError(f"cross-fitting needs 2 <= folds <= issues, got {folds} folds for {len(Y)} issues")
     out = np.empty(len(Y), dtype=int)
-    for f, (_, part) in enumerate(MultilabelStratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(Y)), Y)):
-        out[part] = f
+    kfold = MultilabelStratifiedKFold(folds, shuffle=True, random_state=seed)
+    for f, (_, part) in enumerate(kfold.split(np.zeros(len(Y)), Y)): out[part] = f
     return out
 
 # %% ../nbs/18_tagger.ipynb #a627b5bc
 def fit_method(method: str, labels, train, settings: dict | None = None, unsup=None, seed: int = 0):
-    "Fit `method` on `train`; one that chooses among its own options on validation gets a stratified fifth of `train` for that"
+    ("Fit `method` on `train`; one that chooses among its own options on validation gets a stratified fifth of `train` "
+     "for that")
     valid = None
     if method_spec(method).needs_valid:
         part = fold_indices(train['label_ids'], min(5, len(train)), seed)
@@ -227,7 +256,8 @@ def cross_fit_scores(method: str, labels, train, folds: int = 5, seed: int = 0, 
     for f in tqdm(range(folds), desc=f'cross-fitting {method}', unit='fold', leave=False):
         per_fold = (time.perf_counter() - t0) / max(f, 1)
         if deadline is not None and f and time.perf_counter() + per_fold * (folds - f + 1) > deadline:  # +1: the refit
-            raise OverBudget(f"{method}: {folds} folds and a refit need about {per_fold * (folds + 1):.0f} s, past the budget")
+            raise OverBudget(f"{method}: {folds} folds and a refit need about {per_fold * (folds + 1):.0f} s, "
+                             "past the budget")
         m = fit_method(method, labels, train.select(np.flatnonzero(part != f)), settings, unsup, seed)
         S[part == f] = m.predict_proba([train['text'][int(i)] for i in np.flatnonzero(part == f)])
     return S
@@ -258,15 +288,18 @@ def task_scores(Y, tags, labels, task) -> dict:
 AUTO_CANDIDATES = ('naive-bayes', 'zero-shot-embed', 'embedding-knn', 'contrastive')  # cheapest first
 
 def choose_method(labels, train, task: str = 'multi', objective: str = 'micro', folds: int = 5, seed: int = 0,
-                  budget_minutes: float = 10.0, candidates=AUTO_CANDIDATES, unsup=None) -> tuple[str, np.ndarray, list[dict]]:
-    "Cross-validate `candidates` within the budget: the best one's name, its out-of-fold scores, and one row per candidate"
+                  budget_minutes: float = 10.0, candidates=AUTO_CANDIDATES,
+                  unsup=None) -> tuple[str, np.ndarray, list[dict]]:
+    ("Cross-validate `candidates` within the budget: the best one's name, its out-of-fold scores, and one row per "
+     "candidate")
     Y, deadline = np.asarray(train['label_ids'], dtype=int), time.perf_counter() + 60 * budget_minutes
     rows, best = [], None
     for name in candidates:
         t0 = time.perf_counter()
         try: S = cross_fit_scores(name, labels, train, folds, seed, unsup=unsup, deadline=deadline)
         except OverBudget as e:
-            rows.append({'method': name, 'status': f'stopped: {e}', 'seconds': round(time.perf_counter() - t0, 1)}); continue
+            rows.append({'method': name, 'status': f'stopped: {e}', 'seconds': round(time.perf_counter() - t0, 1)})
+            continue
         sc = task_scores(Y, tagger_rule(task, objective).fit(S, Y).decide(S), labels, task)
         rows.append({'method': name, 'status': 'cross-validated', 'seconds': round(time.perf_counter() - t0, 1)} | sc)
         if best is None or sc[f'{objective}_f1'] > best[1]: best = (name, sc[f'{objective}_f1'], S)
@@ -522,21 +555,27 @@ def _settings(pairs) -> dict:
 # %% ../nbs/18_tagger.ipynb #3e7a0f9f
 def add_labeled_data_args(p):
     "The options naming labeled issues (file, label map, columns), as `train` and `check-labels` take them"
-    p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) (default: the shared huggingface/datasets file)')
-    p.add_argument('--labels', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map (default: every label that occurs; hf-datasets for the default file)")
-    p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags (default: none)')
+    p.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) '
+                                  '(default: the shared huggingface/datasets file)')
+    p.add_argument('--labels', help=f"label preset ({', '.join(LABEL_PRESETS)}) or JSON map "
+                                    "(default: every label that occurs; hf-datasets for the default file)")
+    p.add_argument('--columns', help='field=column pairs for other column names, e.g. title=summary,labels=tags '
+                                     '(default: none)')
 
 # %% ../nbs/18_tagger.ipynb #2a62fc0f
 def add_issue_source_args(p, what: str = 'tag'):
     "The options naming issues to read, a file or a repository, as `tag` and `suggest` take them"
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument('--data', help='issues file (JSONL, CSV, TSV, Parquet) (this or --repo)')
-    src.add_argument('--repo', help=f"owner/name: {what} the repository's issues through the GitHub API, read-only (this or --data)")
+    src.add_argument('--repo', help=f"owner/name: {what} the repository's issues through the GitHub API, read-only "
+                                    "(this or --data)")
     p.add_argument('--columns', help='field=column pairs for other column names (default: none)')
-    p.add_argument('--state', default='open', choices=['open', 'closed', 'all'], help='with --repo: which issues (default: open)')
+    p.add_argument('--state', default='open', choices=['open', 'closed', 'all'],
+                   help='with --repo: which issues (default: open)')
     p.add_argument('--since', help='with --repo: only issues updated at or after this ISO 8601 date (default: all)')
     p.add_argument('--token', help='with --repo: GitHub token (default: $GITHUB_TOKEN, else anonymous)')
-    p.add_argument('--api', default='https://api.github.com', help='with --repo: API root, e.g. for GitHub Enterprise (default: %(default)s)')
+    p.add_argument('--api', default='https://api.github.com',
+                   help='with --repo: API root, e.g. for GitHub Enterprise (default: %(default)s)')
 
 # %% ../nbs/18_tagger.ipynb #8f8676dd
 def read_issue_source(a) -> list[dict]:
@@ -577,15 +616,18 @@ def train_cli(argv=None) -> int:
 # %% ../nbs/18_tagger.ipynb #2daa7145
 def tag_cli(argv=None) -> int:
     "Tag issues from a file or a repository with a saved tagger: one JSON line per issue, in input order"
-    p = cli_parser('tagparrot tag', tag_cli.__doc__, 'tagparrot tag --model my-tagger --data new-issues.csv\n  tagparrot tag --model my-tagger --repo owner/name --since 2026-01-01')
+    p = cli_parser('tagparrot tag', tag_cli.__doc__, 'tagparrot tag --model my-tagger --data new-issues.csv\n'
+                   '  tagparrot tag --model my-tagger --repo owner/name --since 2026-01-01')
     p.add_argument('--model', required=True, help='a folder written by tagparrot train (required)')
     add_issue_source_args(p, 'tag')
     p.add_argument('--batch-size', type=int, default=64, help='issues scored per batch (default: 64)')
     p.add_argument('--max-labels', type=int, help="at most this many labels per issue (default: the saved rule's cap)")
-    p.add_argument('--min-score', type=float, help='tag only labels scoring at least this, on the shown scores (default: no floor)')
+    p.add_argument('--min-score', type=float,
+                   help='tag only labels scoring at least this, on the shown scores (default: no floor)')
     a = p.parse_args(argv)
     tagger = load_tagger(a.model)
     recs = read_issue_source(a)
-    if a.max_labels is not None and a.max_labels < 1: raise TagparrotError(f"--max-labels must be at least 1, got {a.max_labels}")
+    if a.max_labels is not None and a.max_labels < 1:
+        raise TagparrotError(f"--max-labels must be at least 1, got {a.max_labels}")
     for ans in tagger.tag(recs, a.batch_size, a.max_labels, a.min_score): print(json.dumps(ans))
     return 0

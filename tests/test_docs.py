@@ -2,7 +2,7 @@
 
 The site is built once per test session (about a minute and a half on the shared 2-core machine), or reused when
 _docs/ is newer than everything it is built from."""
-import http.server, shutil, subprocess, sys, threading
+import http.server, json, shutil, subprocess, sys, threading
 from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -17,7 +17,26 @@ CHROMIUM = shutil.which('chromium')
 BROWSER_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                  '--disable-component-update', '--disable-sync', '--no-first-run']
 
-pytestmark = pytest.mark.slow  # the site is built once (Sphinx over every notebook) and a real browser renders it
+slow = pytest.mark.slow  # the site is built once (Sphinx over every notebook) and a real browser renders it
+sys.path.insert(0, str(ROOT/'scripts'))
+import build_docs  # noqa: E402  (scripts/ is not a package)
+
+
+def test_home_page_links_every_notebook_in_reading_order():
+    "index.ipynb's reading order names every notebook, each once"
+    home = ''.join(''.join(c['source']) for c in json.loads((ROOT/'nbs'/'index.ipynb').read_text())['cells'])
+    linked = [m.group(2) for m in build_docs.NOTEBOOK_LINK.finditer(home)]
+    notebooks = {p.stem for p in (ROOT/'nbs').glob('*.ipynb')} - {'index'}
+    assert notebooks <= set(linked), notebooks - set(linked)
+    assert len(linked) == len(set(linked)), [n for n in linked if linked.count(n) > 1]
+
+
+def test_every_notebook_has_its_place_in_the_sidebar():
+    places = {p.stem: build_docs.section_of(p.stem) for p in (ROOT/'nbs').glob('*.ipynb') if p.stem != 'index'}
+    assert all(places.values()), [n for n, s in places.items() if s is None]
+    assert places['18_tagger'] == places['20_cli'] == 'The tools' and places['10b_cluster'] == 'The study'
+    assert build_docs.unlink_missing('[a](09c_runner.ipynb), [b](00_core.ipynb#x)', {'00_core'}, missing := set()) == \
+        'a, [b](00_core.ipynb#x)' and missing == {'09c_runner'}
 
 
 def _inputs():
@@ -47,6 +66,7 @@ def _page(html: Path) -> tuple[list, set]:
     return links, {el['id'] for el in soup.find_all(id=True)}
 
 
+@slow
 def test_site_has_every_notebook(site):
     pages = {p.stem for p in site.glob('*.html')}
     notebooks = {p.stem for p in (ROOT/'nbs').glob('*.ipynb')}
@@ -54,6 +74,7 @@ def test_site_has_every_notebook(site):
     assert 'api' in pages
 
 
+@slow
 def test_no_broken_internal_link_or_image(site):
     pages = {html.resolve(): _page(html) for html in sorted(site.glob('*.html'))}  # _static/ holds templates, not pages
     broken = []
@@ -66,6 +87,7 @@ def test_no_broken_internal_link_or_image(site):
     assert not broken, '\n'.join(broken)
 
 
+@slow
 def test_links_between_notebooks_point_into_the_site(site):
     "A link from the home page to a notebook lands on that notebook's page, not on the .ipynb file"
     hrefs = {url for url, _, _ in _page(site/'index.html')[0]}
@@ -99,6 +121,7 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not in
 @needs_chromium
 @pytest.mark.parametrize('page,title', [('index.html', 'tagparrot'), ('03_baseline.html', 'Naive Bayes baseline'),
                                         ('10_study.html', 'The study')])
+@slow
 def test_browser_renders_page(server, tmp_path, page, title):
     server.requests.clear()
     r = _chromium(tmp_path, '--dump-dom', f'http://127.0.0.1:{server.server_port}/{page}')
@@ -112,6 +135,7 @@ def test_browser_renders_page(server, tmp_path, page, title):
     if page == 'index.html': assert ('/_images/study.png', 200) in server.requests, "the results figure was loaded"
 
 
+@slow
 @needs_chromium
 def test_browser_screenshot_of_home_page_is_not_blank(server, tmp_path):
     png = tmp_path/'home.png'
