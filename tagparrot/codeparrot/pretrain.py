@@ -505,7 +505,6 @@ def read_metrics(path) -> list[dict]:
 def plot_training_curves(metrics_path, out_prefix=None, title='tiny CodeParrot on CPU'):
     "Training loss and validation perplexity against tokens seen; saved as PNG and SVG when `out_prefix` is given"
     import matplotlib.pyplot as plt
-    from tagparrot.core import save_figure
     rows = read_metrics(metrics_path)
     tokens_at = {r['step']: r['tokens'] for r in rows if 'tokens' in r}
     train = [(r['tokens'], r['loss/train']) for r in rows if 'loss/train' in r]
@@ -519,7 +518,7 @@ def plot_training_curves(metrics_path, out_prefix=None, title='tiny CodeParrot o
     return fig
 
 # %% ../../nbs/13_pretraining.ipynb #baaad6db
-from ..core import project_path
+from ..core import project_path, save_figure
 
 SCRIPT_HEADER = '''#!/usr/bin/env python
 """Train a GPT-2 style code model from scratch with Accelerate (CodeParrot).

@@ -13,6 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..core import HelpFormatter, TagparrotError, cli_parser, project_path, save_figure, set_seed, get_device
+from ..codeparrot.codedata import load_corpus
 
 # %% auto #0
 __all__ = ['SKIP_DIRS', 'PRESETS', 'ROW_FIELDS', 'KAPLAN', 'python_files', 'is_heldout', 'read_code_corpus', 'train_bpe',
@@ -45,7 +46,6 @@ def is_heldout(path: str | Path, every: int = 10) -> bool:
 def read_code_corpus(root=None, max_files: int | None = None) -> dict[str, list[str]]:
     "Texts of the Python files under `root` split into 'train' and 'valid' by file; a `tagparrot.codeparrot.codedata` corpus keeps its split"
     if root is not None and any(Path(root, 'train').glob('*.jsonl.gz')):
-        from tagparrot.codeparrot.codedata import load_corpus
         return {split: list(load_corpus(root, split)['content'][:max_files]) for split in ('train', 'valid')}
     out = {'train': [], 'valid': []}
     for p in python_files(root, max_files):
@@ -55,11 +55,10 @@ def read_code_corpus(root=None, max_files: int | None = None) -> dict[str, list[
     return out
 
 # %% ../../nbs/15_future.ipynb #220c0dff
-from ..codeparrot.codetok import EOS as EOT
+from ..codeparrot.codetok import EOS as EOT, train_code_tokenizer
 
 def train_bpe(texts: list[str], vocab_size: int = 4096):
     "The code tokenizer's byte-level BPE (`tokenizers.Tokenizer`, end-of-text token included) trained on `texts`"
-    from tagparrot.codeparrot.codetok import train_code_tokenizer
     return train_code_tokenizer(texts, vocab_size).backend_tokenizer
 
 # %% ../../nbs/15_future.ipynb #634496c5
