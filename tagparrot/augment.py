@@ -108,7 +108,7 @@ def _contextual_augmenter(checkpoint=None, preset='offline', context_tokens=64, 
         raise TagparrotError(f"contextual substitution supports WordPiece (BERT-family) masked LMs; "
                              f"'{ck.name}' is not one")
 
-    class BertMLM(nml.Bert):
+    class BertMLM(nml.Bert):  # nlpaug's token lookup uses a tokenizer method that transformers 5 removed
         def token2id(self, token): return self.tokenizer.convert_tokens_to_ids(token)
         def id2token(self, _id): return self.tokenizer.convert_ids_to_tokens(_id)
 

@@ -23,6 +23,12 @@ def done_keys(path=None) -> set:
     "The identities (`row_id`) of the rows already in the results table"
     return set(row_ids(read_results(path)))
 
+# %% ../nbs/09c_runner.ipynb #13fc998e
+def _label_name_scores(splits, valid, scored):
+    "Label-name similarity scores of the validation and scored issues (the rule's optional fallback)"
+    z = get_method('zero-shot-embed', splits.labels).fit(None, valid)
+    return z.predict_proba(list(valid['text'])), z.predict_proba(list(scored['text']))
+
 # %% ../nbs/09c_runner.ipynb #406aeb0d
 def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict | None = None, results=None,
                     rules=('reference', 'tuned'), split: str = 'test', force: bool = False,
@@ -52,9 +58,3 @@ def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict
                                    params, data))
             append_results([rows[-1]], results)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
-
-# %% ../nbs/09c_runner.ipynb #13fc998e
-def _label_name_scores(splits, valid, scored):
-    "Label-name similarity scores of the validation and scored issues (the rule's optional fallback)"
-    z = get_method('zero-shot-embed', splits.labels).fit(None, valid)
-    return z.predict_proba(list(valid['text'])), z.predict_proba(list(scored['text']))

@@ -501,6 +501,9 @@ def read_metrics(path) -> list[dict]:
     "Rows of a run's metrics.jsonl (a resumed run has first dropped what its killed predecessor logged past the checkpoint)"
     return [json.loads(line) for line in Path(path).read_text().splitlines()]
 
+# %% ../../nbs/13_pretraining.ipynb #348685bb
+from ..core import save_figure  # the plots, not the standalone script, use the package
+
 # %% ../../nbs/13_pretraining.ipynb #1aea71ea
 def plot_training_curves(metrics_path, out_prefix=None, title='tiny CodeParrot on CPU'):
     "Training loss and validation perplexity against tokens seen; saved as PNG and SVG when `out_prefix` is given"
@@ -518,7 +521,7 @@ def plot_training_curves(metrics_path, out_prefix=None, title='tiny CodeParrot o
     return fig
 
 # %% ../../nbs/13_pretraining.ipynb #baaad6db
-from ..core import project_path, save_figure
+from ..core import project_path
 
 SCRIPT_HEADER = '''#!/usr/bin/env python
 """Train a GPT-2 style code model from scratch with Accelerate (CodeParrot).
