@@ -4,7 +4,7 @@
 
 # %% ../nbs/18_tagger.ipynb #cf17c4e8
 from __future__ import annotations
-import datetime, hashlib, json, os, shutil, sys, time
+import datetime, hashlib, json, os, shutil, time
 from pathlib import Path
 
 import joblib
