@@ -18,7 +18,7 @@ from tagparrot.methods import METHODS, study_params
 
 def run_one(method, seed, preset, results, sizes, checkpoint, data, labels):
     from tagparrot.data import load_issue_splits
-    from tagparrot.evaluation import evaluate_slices
+    from tagparrot.runner import evaluate_slices
     splits = load_issue_splits(data, labels, seed=seed)
     sizes = [s if s == 'full' else int(s) for s in sizes] if sizes else None
     params = study_params(method, preset, checkpoint, seed)

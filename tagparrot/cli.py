@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, sys
 
+from . import __version__
 from .core import TagparrotError, cli_parser, load_object
 
 # %% auto #0
@@ -61,7 +62,6 @@ def bench_cli(argv):
 # %% ../nbs/20_cli.ipynb #b726f543
 def main(argv=None) -> int:
     "Entry point of the `tagparrot` command: user errors become one line on stderr and a non-zero exit"
-    from tagparrot import __version__
     args = sys.argv[1:] if argv is None else argv
     example = ("tagparrot train --data issues.csv --method naive-bayes --out my-tagger\n"
                "  tagparrot COMMAND --help   (each command's options and an example)")

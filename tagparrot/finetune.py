@@ -216,28 +216,21 @@ class FineTune(TaggingMethod):
         if not len(texts): return np.zeros((0, len(self.labels)), dtype=np.float32)
         return self._scores(encode_texts(self.tok, texts, self.budget['max_length']))
 
-    def save_state(self, folder) -> list[str]:
-        "Write the fitted model: encoder and tokenizer by `save_pretrained`, the head as safetensors, the log by joblib"
-        import joblib
-        from safetensors.torch import save_file
-        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-        self.model.encoder.save_pretrained(folder/'encoder'); self.tok.save_pretrained(folder/'encoder')
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.model.head.state_dict().items()}, folder/'head.safetensors')
-        joblib.dump({'history': self.history, 'notes': self.notes}, folder/'state.joblib')
-        return sorted(str(f.relative_to(folder)) for f in folder.rglob('*') if f.is_file())
+    state_folders = ('encoder',)  # `restore` builds the model from the encoder's folder
 
-    def load_state(self, folder):
-        "Restore what `save_state` wrote into this fresh instance (same labels and settings)"
-        import joblib
-        from safetensors.torch import load_file
+    def fitted_state(self) -> dict:
+        "What a saved fine-tuned model keeps: the encoder with its tokenizer, the head's weights, the validation log"
+        return {'encoder': (self.model.encoder, self.tok), 'head': self.model.head.state_dict(),
+                'history': self.history, 'notes': self.notes}
+
+    def restore(self, state: dict):
+        "Rebuild the model from a saved `fitted_state` (the encoder given as its folder)"
         from transformers import AutoTokenizer
-        folder = Path(folder)
-        self.tok = AutoTokenizer.from_pretrained(folder/'encoder')
-        self.model = PooledTagger(str(folder/'encoder'), len(self.labels), self.budget['pooling']).to(self.device)
-        self.model.head.load_state_dict(load_file(folder/'head.safetensors'))
-        vars(self).update(joblib.load(folder/'state.joblib'))
+        self.tok = AutoTokenizer.from_pretrained(state['encoder'])
+        self.model = PooledTagger(str(state['encoder']), len(self.labels), self.budget['pooling']).to(self.device)
+        self.model.head.load_state_dict(state['head'])
+        self.history, self.notes = state['history'], state['notes']
         return self
-
 
 # %% ../nbs/07_finetune.ipynb #a25d99b7
 def validation_rows(method, splits, seed: int, sizes=None, settings: dict | None = None, done=()) -> list[dict]:

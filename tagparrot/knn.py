@@ -66,6 +66,7 @@ def grid_f1_per_search(index, queries, y_train, y_true, k_max: int, labels: list
 class EmbeddingKNN(TaggingMethod):
     "Scores each label by the share of an issue's k nearest training issues carrying it (mean-pooled embeddings, FAISS)"
     name = 'embedding-knn'
+    reference_rule = 'threshold'  # the reference study's m-of-k vote: one cut on the vote fraction, chosen on validation
     def __init__(self, labels, *, preset: str = 'default', checkpoint: str | None = None, metric: str = 'cosine',
                  select_by: str = 'micro', cache_dir=None, max_length: int | None = None,
                  batch_size: int | None = None, max_valid: int | None = None, k_max: int | None = None):

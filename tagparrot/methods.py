@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 
 from .core import TagparrotError
-from .evaluation import ORIGINS, DecisionRule, MethodSpec, TaggingMethod
+from .evaluation import ORIGINS, DecisionRule, MethodSpec, TaggingMethod, study_rule
 from .baseline import NaiveBayes
 from .zeroshot import ZeroShotEmbed, ZeroShotNLI
 from .augment import NaiveBayesAug
@@ -22,10 +22,10 @@ __all__ = ['METHODS', 'method_spec', 'get_method', 'study_params', 'methods_of',
 # %% ../nbs/09b_methods.ipynb #7b15a6ed
 METHODS = {
     'naive-bayes': MethodSpec(NaiveBayes, '03_baseline.ipynb', study_params=None),  # no budget to pass
-    'zero-shot-nli': MethodSpec(ZeroShotNLI, '04_zeroshot.ipynb', 'sweep', role='nli', study_params={'checkpoint': None}),
-    'zero-shot-embed': MethodSpec(ZeroShotEmbed, '04_zeroshot.ipynb', 'sweep', study_params={'checkpoint': None}),
+    'zero-shot-nli': MethodSpec(ZeroShotNLI, '04_zeroshot.ipynb', role='nli', study_params={'checkpoint': None}),
+    'zero-shot-embed': MethodSpec(ZeroShotEmbed, '04_zeroshot.ipynb', study_params={'checkpoint': None}),
     'naive-bayes-aug': MethodSpec(NaiveBayesAug, '05_augment.ipynb', needs_valid=True, seeded=True),
-    'embedding-knn': MethodSpec(EmbeddingKNN, '06_knn.ipynb', 'threshold', study_params={'checkpoint': None}),
+    'embedding-knn': MethodSpec(EmbeddingKNN, '06_knn.ipynb', study_params={'checkpoint': None}),
     'finetune': MethodSpec(FineTune, '07_finetune.ipynb', gpu=True, study_params={'progress': False}),
     'finetune-da': MethodSpec(FineTuneDA, '08_domain.ipynb', gpu=True, study_params={'progress': False}),
     'uda': MethodSpec(UDA, '09_semi.ipynb', origin='beyond', gpu=True),
@@ -49,7 +49,7 @@ def get_method(name: str, labels: list[str], **settings) -> TaggingMethod:
 
 # %% ../nbs/09b_methods.ipynb #112d1995
 def study_params(method: str, preset: str, checkpoint: str | None = None, seed: int | None = None) -> dict:
-    "The settings `evaluate_slices` gets for `method` in a study cell, as its notebook builds them (they are part of a row's identity)"
+    "The settings a study cell gives `evaluate_slices` for `method`, as its notebook builds them (in a row's identity)"
     spec = method_spec(method)
     if spec.study_params is None: return {}
     return ({'preset': preset, **spec.study_params} | ({'checkpoint': checkpoint} if checkpoint else {})
@@ -63,7 +63,5 @@ def methods_of(origin: str) -> list[str]:
 
 # %% ../nbs/09b_methods.ipynb #97b4fbae
 def decision_rule(rule: str, method: str, fallback: str | None = None) -> DecisionRule:
-    "The study's rules: `reference` (the book's rule for `method`) or `tuned` (per-label cuts, for every method)"
-    if rule == 'reference': return DecisionRule(method_spec(method).reference, fallback=fallback)
-    if rule == 'tuned': return DecisionRule('per-label', fallback=fallback)
-    raise TagparrotError(f"unknown rule '{rule}' (reference or tuned)")
+    "The study's rule `rule` (`reference` or `tuned`) for the registered method `method`: `study_rule` on its class"
+    return study_rule(rule, method_spec(method).cls, fallback)

@@ -12,9 +12,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .core import TagparrotError, get_device, preset_budget, registry_preset, resolve_checkpoint
+from .core import TagparrotError, get_device, preset_budget, registry_preset, resolve_checkpoint, set_seed
 from .encoders import Embedder, mean_pool, sentence_encoder, text_hash
-from .evaluation import TaggingMethod
+from .evaluation import DecisionRule, TaggingMethod, f1_scores, validation_halves
+from .augment import augment_texts
 
 # %% auto #0
 __all__ = ['BUDGETS', 'SETTINGS', 'LOSSES', 'ABLATIONS', 'SemiMethod', 'Tagger', 'bernoulli_kl', 'consistency_loss',
@@ -94,36 +95,28 @@ class SemiMethod(TaggingMethod):
 
     # A tagger folder keeps each weight in its library's format (a pickled torch module ties it to today's classes)
     _fitted = ('learnable', 'always', 'absent', 'notes', 'log', 'selected')
+    state_folders = ('encoder',)  # `_restore_weights` builds the encoder from its folder
 
-    def save_state(self, folder) -> list[str]:
-        "Write the fitted state to `folder`: weights by `_save_weights`, label masks and logs by joblib; the file names"
-        import joblib
-        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-        self._save_weights(folder)
-        joblib.dump({k: getattr(self, k) for k in self._fitted if hasattr(self, k)}, folder/'state.joblib')
-        return sorted(str(f.relative_to(folder)) for f in folder.rglob('*') if f.is_file())
+    def fitted_state(self) -> dict:
+        "What a saved method keeps: label masks and logs, and its weights (`_weights`) in their libraries' formats"
+        return {k: getattr(self, k) for k in self._fitted if hasattr(self, k)} | self._weights()
 
-    def load_state(self, folder):
-        "Restore what `save_state` wrote into this fresh instance (same labels and settings)"
-        import joblib
-        folder = Path(folder)
-        vars(self).update(joblib.load(folder/'state.joblib'))
-        self._load_weights(folder)
+    def restore(self, state: dict):
+        "Take back a saved `fitted_state`: the weights by `_restore_weights`, the rest as attributes"
+        self._restore_weights(state)
+        vars(self).update(state)
         return self
 
-    def _save_weights(self, folder):
-        "UDA and UST: the `Tagger` head as safetensors, a trained encoder as a sentence-transformers folder"
-        from safetensors.torch import save_file
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.model.head.state_dict().items()}, folder/'head.safetensors')
-        if self.model.encoder is not None: self.model.encoder.save_pretrained(str(folder/'encoder'))
+    def _weights(self) -> dict:
+        "UDA and UST: the `Tagger` head's weights, and a trained encoder (a sentence-transformers folder)"
+        return {'head': self.model.head.state_dict()} | ({'encoder': self.model.encoder} if self.model.encoder is not None else {})
 
-    def _load_weights(self, folder):
-        from safetensors.torch import load_file
+    def _restore_weights(self, state: dict):
         b = self.budget
         self.model = Tagger(self.embedder, len(self.labels), b['hidden'], b['dropout'])
-        self.model.head.load_state_dict(load_file(folder/'head.safetensors'))
-        if (folder/'encoder').is_dir():  # the trained encoder replaces the frozen, cached one
-            self.model.encoder, self.model.train_encoder = sentence_encoder(str(folder/'encoder'), b['max_seq_length']), True
+        self.model.head.load_state_dict(state.pop('head'))
+        if 'encoder' in state:  # the trained encoder replaces the frozen, cached one
+            self.model.encoder, self.model.train_encoder = sentence_encoder(str(state.pop('encoder')), b['max_seq_length']), True
 
 # %% ../nbs/09_semi.ipynb #7ad374df
 class Tagger(nn.Module):
@@ -170,7 +163,6 @@ def consistency_loss(clean_logits: torch.Tensor, aug_logits: torch.Tensor, tempe
 # %% ../nbs/09_semi.ipynb #aa012bff
 def augment_unsup(texts: list[str], op: str, seed: int) -> list[str]:
     "One perturbed copy of each text, from the augmentation module's token operations"
-    from tagparrot.augment import augment_texts
     return augment_texts(list(texts), op, 1, seed)
 
 # %% ../nbs/09_semi.ipynb #f14343eb
@@ -449,17 +441,14 @@ class Contrastive(SemiMethod):
         for j, h in self.heads.items(): S[:, j] = h.predict_proba(E)[:, 1]
         return S
 
-    def _save_weights(self, folder):
-        "The tuned encoder and its tokenizer as one transformers folder, the scikit-learn heads by joblib"
-        import joblib
-        for part in (self.encoder.bert, self.encoder.tok): part.save_pretrained(folder/'encoder')
-        joblib.dump(self.heads, folder/'heads.joblib')
+    def _weights(self) -> dict:
+        "The tuned encoder with its tokenizer (one transformers folder), and the scikit-learn heads"
+        return {'encoder': (self.encoder.bert, self.encoder.tok), 'heads': self.heads}
 
-    def _load_weights(self, folder):
-        import joblib
+    def _restore_weights(self, state: dict):
         b = self.budget
-        self.encoder = SplitEncoder(str(folder/'encoder'), b['train_layers'], b['tune_seq_length'])
-        self.heads = joblib.load(folder/'heads.joblib')
+        self.encoder = SplitEncoder(str(state.pop('encoder')), b['train_layers'], b['tune_seq_length'])
+        self.heads = state.pop('heads')
 
 # %% ../nbs/09_semi.ipynb #01525874
 def compare_setfit(splits, seed: int = 0, sizes=(8,), preset: str = 'default', path=None):
@@ -468,9 +457,6 @@ def compare_setfit(splits, seed: int = 0, sizes=(8,), preset: str = 'default', p
     import pandas as pd
     from datasets import Dataset
     from setfit import SetFitModel, Trainer, TrainingArguments
-    from tagparrot.core import set_seed
-    from tagparrot.evaluation import validation_halves
-    from tagparrot.evaluation import DecisionRule, f1_scores
     b, rows = BUDGETS[preset]['contrastive'], []
     valid, Yv = list(splits.ds['valid']['text']), np.array(splits.ds['valid']['label_ids'])
     fit_i, score_i = validation_halves(len(valid), seed)
@@ -514,7 +500,6 @@ def ablation_splits(splits, seed: int = 0):
     "A copy of `splits` whose `valid` is one half of the validation split and `valid-half` the other: no test issue"
     import dataclasses
     from datasets import DatasetDict
-    from tagparrot.evaluation import validation_halves
     fit_i, score_i = validation_halves(len(splits.ds['valid']), seed)
     halves = {'valid': splits.ds['valid'].select(fit_i), 'valid-half': splits.ds['valid'].select(score_i)}
     ds = DatasetDict(splits.ds | halves)

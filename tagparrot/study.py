@@ -12,10 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import TagparrotError, cli_parser, locked, project_path, project_root, registry_preset, resolve_checkpoint
+from .core import (TagparrotError, cli_parser, locked, project_path, project_root, registry_preset,
+                            resolve_checkpoint, save_figure)
 from .cluster import DaskPool
 from .data import TRAIN_SIZES, load_issue_splits
-from .evaluation import default_results_path, read_results, row_ids, summarize
+from .evaluation import (default_results_path, plot_metrics, read_results, reference_scores, row_ids, size_key,
+                                  summarize)
 from .methods import METHODS, method_spec, methods_of
 
 # %% auto #0
@@ -148,7 +150,6 @@ def run_cell(cell: Cell, params: dict, runs: Path, nbs: Path, threads: int = 1, 
 # %% ../nbs/10_study.ipynb #3919d993
 def plot_study(df: pd.DataFrame, path=None, split: str = 'test', rule: str = 'tuned', default_data: bool = True):
     "The combined figure: every method under `rule`, mean ± std over seeds; the book's curves dotted, default data only"
-    from tagparrot.evaluation import plot_metrics, reference_scores
     ref = None
     if default_data:
         try: ref = reference_scores()
@@ -327,7 +328,6 @@ def per_label_table(df: pd.DataFrame, method: str, split: str = 'test', rule: st
 def plot_per_label(df: pd.DataFrame, method: str, path=None, split: str = 'test', rule: str = 'tuned'):
     "Heatmap of `method`'s per-label F1 (labels x training sizes); saved as PNG and SVG to `path`"
     import matplotlib.pyplot as plt
-    from tagparrot.core import save_figure
     t = per_label_table(df, method, split, rule)
     fig, ax = plt.subplots(figsize=(1.0 + 0.75 * t.shape[1], 0.9 + 0.32 * t.shape[0]))
     im = ax.imshow(t.values, cmap='viridis', vmin=0, vmax=1, aspect='auto')
@@ -339,9 +339,6 @@ def plot_per_label(df: pd.DataFrame, method: str, path=None, split: str = 'test'
     if path: save_figure(fig, path)
     return fig
 
-# %% ../nbs/10_study.ipynb #88a6282e
-def _size_key(t) -> float: return float('inf') if str(t) == 'full' else float(t)
-
 # %% ../nbs/10_study.ipynb #78c3e1cf
 def method_gap(s: pd.DataFrame, a: str, b: str | list, metric: str = 'macro_f1') -> pd.Series:
     "Per target size: mean `metric` of method `a` minus that of `b` (or of the best of several `b`), sizes both have"
@@ -349,7 +346,7 @@ def method_gap(s: pd.DataFrame, a: str, b: str | list, metric: str = 'macro_f1')
     bs = [m for m in ([b] if isinstance(b, str) else b) if m in p]
     if a not in p or not bs: return pd.Series(dtype=float)
     gap = (p[a] - p[bs].max(axis=1)).dropna()
-    return gap.reindex(sorted(gap.index, key=_size_key))
+    return gap.reindex(sorted(gap.index, key=size_key))
 
 # %% ../nbs/10_study.ipynb #1c19ec00
 def _fmt(gap: pd.Series) -> str: return ', '.join(f"{t}: {v:+.3f}" for t, v in gap.items())
@@ -377,7 +374,7 @@ def findings_table(df: pd.DataFrame, split: str = 'test', rule: str = 'tuned',
                             else 'ahead at every size',
                  'detail': None if at is None else f"ahead from {at} issues"})
     da = method_gap(s, 'finetune-da', 'finetune', metric)
-    small, large = da[[_size_key(t) <= 64 for t in da.index]], da[[_size_key(t) > 64 for t in da.index]]
+    small, large = da[[size_key(t) <= 64 for t in da.index]], da[[size_key(t) > 64 for t in da.index]]
     rows.append({'finding': 'domain adaptation helps, most with few labels',
                  'evidence': f"finetune-da minus finetune: {_fmt(da)}",
                  'verdict': 'not reproduced' if da.mean() <= 0 else 'reproduced' if small.mean() > large.mean()
@@ -385,7 +382,7 @@ def findings_table(df: pd.DataFrame, split: str = 'test', rule: str = 'tuned',
                  'detail': f"mean gap {da.mean():+.3f}; up to 64 issues {small.mean():+.3f}, above {large.mean():+.3f}"
                            if len(da) else None})
     zs = method_gap(s, 'zero-shot-embed', ['naive-bayes', 'embedding-knn'], metric)
-    few = zs[[_size_key(t) <= 32 for t in zs.index]]
+    few = zs[[size_key(t) <= 32 for t in zs.index]]
     rows.append({'finding': 'zero-shot is a strong baseline with no labels',
                  'evidence': f"zero-shot-embed minus the best of naive-bayes, embedding-knn: {_fmt(zs)}",
                  'verdict': 'reproduced' if len(few) and (few > 0).all() else 'partly' if len(few) and (few > 0).any()

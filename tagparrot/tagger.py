@@ -4,7 +4,7 @@
 
 # %% ../nbs/18_tagger.ipynb #cf17c4e8
 from __future__ import annotations
-import datetime, hashlib, json, os, shutil, sys, time
+import datetime, hashlib, json, os, shutil, time
 from pathlib import Path
 
 import joblib
@@ -19,68 +19,11 @@ from .methods import METHODS, get_method, method_spec
 
 # %% auto #0
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'OBJECTIVES', 'TAGGER_RULE', 'AUTO_CANDIDATES', 'SCORE_DECIMALS',
-           'MIN_CORRECT', 'default_save_state', 'default_load_state', 'file_hashes', 'read_manifest', 'batched_scores',
-           'write_folder_atomically', 'Tagger', 'load_tagger', 'fold_indices', 'fit_method', 'OverBudget',
-           'cross_fit_scores', 'tagger_rule', 'task_scores', 'choose_method', 'train_tagger', 'folds_used',
-           'settings_used', 'precision_cuts', 'precision_tags', 'precision_summary', 'cross_validation_record',
-           'read_cross_validation', 'model_card', 'add_labeled_data_args', 'add_issue_source_args', 'read_issue_source',
-           'train_cli', 'tag_cli']
-
-# %% ../nbs/18_tagger.ipynb #3097a4a0
-def _library_kind(v) -> str | None:
-    "How the default saves an attribute: 'faiss', 'pretrained' (a save_pretrained folder), 'torch' (refused) or None"
-    if (faiss := sys.modules.get('faiss')) is not None and isinstance(v, faiss.Index): return 'faiss'
-    if hasattr(v, 'save_pretrained') and hasattr(type(v), 'from_pretrained'): return 'pretrained'
-    if (torch := sys.modules.get('torch')) is not None and isinstance(v, torch.nn.Module): return 'torch'
-
-# %% ../nbs/18_tagger.ipynb #10274866
-def _refused(v, depth=2):
-    "The first torch module inside `v` (containers and plain objects, `depth` levels down), else None"
-    if _library_kind(v) == 'torch': return type(v).__name__
-    if depth == 0: return None
-    items = (v.values() if isinstance(v, dict) else v if isinstance(v, (list, tuple)) else
-             vars(v).values() if hasattr(v, '__dict__') and not isinstance(v, type) else ())
-    return next((r for x in items if (r := _refused(x, depth - 1))), None)
-
-# %% ../nbs/18_tagger.ipynb #af0218d8
-def _fitted_state(m) -> dict:
-    "Attributes that `fit` added or changed, against a fresh instance with the same settings"
-    fresh = vars(type(m)(m.labels, **m.params))
-    same = lambda k, v: k in fresh and _library_kind(v) is None and joblib.hash(fresh[k]) == joblib.hash(v)
-    return {k: v for k, v in vars(m).items() if not same(k, v)}
-
-# %% ../nbs/18_tagger.ipynb #0a219f8d
-def default_save_state(m, folder) -> list[str]:
-    "Write `m`'s fitted state to `folder`: library formats for models, tokenizers and indexes, joblib for the rest"
-    folder, state, libs = Path(folder), _fitted_state(m), {}
-    if bad := next(((k, r) for k, v in state.items() if _library_kind(v) != 'pretrained' and (r := _refused(v))), None):
-        raise TagparrotError(f"{type(m).__name__}.{bad[0]} holds a torch module ({bad[1]}): the method needs "
-                             f"save_state/load_state hooks that write it in its library's format")
-    folder.mkdir(parents=True, exist_ok=True)
-    for k, v in list(state.items()):
-        if (kind := _library_kind(v)) is None: continue
-        del state[k]
-        if kind == 'faiss': sys.modules['faiss'].write_index(v, str(folder/f'{k}.faiss'))
-        else: v.save_pretrained(folder/k)
-        libs[k] = [kind, f"{type(v).__module__}:{type(v).__qualname__}"]
-    joblib.dump({'state': state, 'libraries': libs}, folder/'state.joblib')
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob('*') if p.is_file())
-
-# %% ../nbs/18_tagger.ipynb #f288db0e
-def default_load_state(m, folder):
-    "Restore what `default_save_state` wrote into `m`, a fresh instance with the same settings"
-    folder = Path(folder)
-    saved = joblib.load(folder/'state.joblib')
-    for k, (kind, cls) in saved['libraries'].items():
-        if kind == 'faiss':
-            import faiss
-            v = faiss.read_index(str(folder/f'{k}.faiss'))
-        else:
-            v = load_object(cls).from_pretrained(folder/k)
-            if hasattr(v, 'to') and getattr(m, 'device', None): v = v.to(m.device)  # back where the method computes
-        setattr(m, k, v)
-    vars(m).update(saved['state'])
-    return m
+           'MIN_CORRECT', 'file_hashes', 'read_manifest', 'batched_scores', 'write_folder_atomically', 'Tagger',
+           'load_tagger', 'fold_indices', 'fit_method', 'OverBudget', 'cross_fit_scores', 'tagger_rule', 'task_scores',
+           'choose_method', 'train_tagger', 'folds_used', 'settings_used', 'precision_cuts', 'precision_tags',
+           'precision_summary', 'cross_validation_record', 'read_cross_validation', 'model_card',
+           'add_labeled_data_args', 'add_issue_source_args', 'read_issue_source', 'train_cli', 'tag_cli']
 
 # %% ../nbs/18_tagger.ipynb #a307b60e
 FORMAT, FORMAT_VERSION, MANIFEST = 'tagparrot-tagger', 1, 'tagger.json'
@@ -199,7 +142,7 @@ class Tagger:
         return write_folder_atomically(folder, self._write)
 
     def _write(self, tmp: Path):
-        (getattr(self.method, 'save_state', None) or (lambda f: default_save_state(self.method, f)))(tmp/'method')
+        self.method.save_state(tmp/'method')
         joblib.dump(self.rule, tmp/'rule.joblib')
         self.manifest['files'] = file_hashes(tmp)
         (tmp/MANIFEST).write_text(json.dumps(self.manifest, indent=1, default=str) + '\n')
@@ -212,7 +155,7 @@ def load_tagger(folder) -> Tagger:
     man = read_manifest(folder)
     try:
         m = load_object(man['class'])(man['labels'], **man['settings'])
-        (getattr(m, 'load_state', None) or (lambda f: default_load_state(m, f)))(folder/'method')
+        m.load_state(folder/'method')
         rule = joblib.load(folder/'rule.joblib')
     except TagparrotError: raise
     except Exception as e:

@@ -28,6 +28,7 @@ BUDGETS = {
 # %% ../nbs/04_zeroshot.ipynb #35ec5085
 class ZeroShotBase(TaggingMethod):
     "Zero-shot scores from a subclass's `predict_proba`; nothing is trained and no rule is chosen here"
+    reference_rule = 'sweep'  # the reference study keeps the better of top-k and one cut, chosen on validation
     def _fill_budget(self, preset: str, **given):
         "The preset's budget, with the settings given (not None) in its place"
         self.registry = registry_preset(preset, BUDGETS)  # refuses an unknown preset

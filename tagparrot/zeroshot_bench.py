@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .core import cli_parser, hf_log_level, resolve_checkpoint, set_seed
+from .data import get_label_map, issues_frame, label_names, read_issues
 from .zeroshot import NLIScorer
 
 # %% auto #0
@@ -51,7 +52,6 @@ def toy_nli_model(out_dir, steps: int = 20, seed: int = 0, max_length: int = 64)
 # %% ../nbs/04b_zeroshot_bench.ipynb #89d27bef
 def bench_texts(n: int, max_chars: int) -> tuple[list[str], list[str]]:
     "The first `n` labeled issues of the default file, cut to `max_chars` characters, and the label list"
-    from tagparrot.data import get_label_map, issues_frame, label_names, read_issues
     lmap = get_label_map('hf-datasets')
     df = issues_frame(read_issues(), lmap)
     return [t[:max_chars] for t in df[df.split == 'labeled'].text[:n]], label_names(lmap)

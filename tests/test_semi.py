@@ -7,7 +7,8 @@ import torch
 
 from tagparrot.core import TagparrotError, set_seed
 from tagparrot.data import load_issue_splits
-from tagparrot.evaluation import DecisionRule, evaluate_slices, read_results
+from tagparrot.evaluation import DecisionRule, read_results
+from tagparrot.runner import evaluate_slices
 from tagparrot.methods import get_method
 
 torch.set_num_threads(2)

@@ -12,7 +12,8 @@ from datasets import Dataset
 from tagparrot.cli import main
 from tagparrot.core import TagparrotError
 from tagparrot.data import load_issue_splits
-from tagparrot.evaluation import DecisionRule, evaluate_slices, read_results
+from tagparrot.evaluation import DecisionRule, read_results
+from tagparrot.runner import evaluate_slices
 from tagparrot.methods import get_method
 from tagparrot import knn, zeroshot, zeroshot_bench
 

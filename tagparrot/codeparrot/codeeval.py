@@ -9,7 +9,7 @@ import signal, stat, subprocess, sys, threading, time
 from functools import lru_cache
 from pathlib import Path
 
-from ..core import TagparrotError, cli_parser, set_seed, shared_dir
+from ..core import TagparrotError, cli_parser, get_device, set_seed, shared_dir
 
 # %% auto #0
 __all__ = ['HUMANEVAL_FIELDS', 'NOBODY', 'SAMPLING', 'STOP_STRINGS', 'STOPS', 'humaneval_path', 'read_jsonl', 'load_humaneval',
@@ -339,7 +339,6 @@ def load_causal_lm(model_dir, device=None):
     "A local causal LM and its tokenizer (left padding, EOS as padding), ready for sampling"
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from tagparrot.core import get_device
     if not Path(model_dir, 'config.json').exists():
         raise TagparrotError(f'{model_dir}: not a model folder (no config.json)')
     tok = AutoTokenizer.from_pretrained(str(model_dir), padding_side='left')

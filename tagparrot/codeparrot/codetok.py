@@ -13,6 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..core import HelpFormatter, TagparrotError, cli_parser, project_path, save_figure, shared_dir
+from .codedata import load_corpus
 
 # %% auto #0
 __all__ = ['EOS', 'SAY_HELLO', 'byte_alphabet', 'byte_level_bpe', 'wrap_fast', 'train_code_tokenizer', 'english_prose',
@@ -151,7 +152,6 @@ def metrics_table(rows: dict):
 # %% ../../nbs/12_codetok.ipynb #683c6159
 def corpus_texts(corpus: str | Path, split: str = 'train', max_bytes: int | None = None) -> Iterator[str]:
     "Stream the contents of a built corpus split, stopping after about `max_bytes` of source"
-    from tagparrot.codeparrot.codedata import load_corpus
     total = 0
     for rec in load_corpus(corpus, split, streaming=True):
         if max_bytes is not None and total >= max_bytes: return

@@ -507,11 +507,13 @@ def read_metrics(path) -> list[dict]:
     "Rows of a run's metrics.jsonl (a resumed run has dropped what the killed run logged past its checkpoint)"
     return [json.loads(line) for line in Path(path).read_text().splitlines()]
 
+# %% ../../nbs/13_pretraining.ipynb #348685bb
+from ..core import save_figure  # the plots, not the standalone script, use the package
+
 # %% ../../nbs/13_pretraining.ipynb #1aea71ea
 def plot_training_curves(metrics_path, out_prefix=None, title='tiny CodeParrot on CPU'):
     "Training loss and validation perplexity against tokens seen; saved as PNG and SVG when `out_prefix` is given"
     import matplotlib.pyplot as plt
-    from tagparrot.core import save_figure
     rows = read_metrics(metrics_path)
     tokens_at = {r['step']: r['tokens'] for r in rows if 'tokens' in r}
     train = [(r['tokens'], r['loss/train']) for r in rows if 'loss/train' in r]

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from ..core import TagparrotError, cli_parser, get_device, set_seed
 from .scaling import plain_log_ticks
+from .sparse import register_sparse_attention
 
 # %% auto #0
 __all__ = ['LINEAR_ATTENTION', 'ATTENTION_KINDS', 'elu_feature_map', 'causal_linear_attention', 'causal_kernel_attention_naive',
@@ -182,7 +183,6 @@ def attention_bench_cli(argv: list[str]) -> int:
      "in one GPT-2 block")
     a = attention_bench_parser().parse_args(argv)
     if min(a.lengths) < 2: raise TagparrotError(f"--lengths must be at least 2, got {min(a.lengths)}")
-    from tagparrot.future.sparse import register_sparse_attention  # imported here: the sparse module builds on this one
     kinds = ATTENTION_KINDS + register_sparse_attention()
     rows = attention_cost(a.lengths, kinds=kinds, n_embd=a.n_embd or (128 if a.quick else 256),
                           n_head=a.n_head or (2 if a.quick else 4), repeats=a.repeats or (3 if a.quick else 5),

@@ -13,6 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..core import HelpFormatter, TagparrotError, cli_parser, project_path, save_figure, set_seed, get_device
+from ..codeparrot.codedata import load_corpus
 
 # %% auto #0
 __all__ = ['SKIP_DIRS', 'PRESETS', 'ROW_FIELDS', 'KAPLAN', 'python_files', 'is_heldout', 'read_code_corpus', 'train_bpe',
@@ -46,7 +47,6 @@ def read_code_corpus(root=None, max_files: int | None = None) -> dict[str, list[
     ("Texts of the Python files under `root` split into 'train' and 'valid' by file; "
      "a `tagparrot.codeparrot.codedata` corpus keeps its split")
     if root is not None and any(Path(root, 'train').glob('*.jsonl.gz')):
-        from tagparrot.codeparrot.codedata import load_corpus
         return {split: list(load_corpus(root, split)['content'][:max_files]) for split in ('train', 'valid')}
     out = {'train': [], 'valid': []}
     for p in python_files(root, max_files):
