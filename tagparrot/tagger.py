@@ -22,8 +22,9 @@ __all__ = ['FORMAT', 'FORMAT_VERSION', 'MANIFEST', 'REQUIRED', 'OBJECTIVES', 'TA
            'MIN_CORRECT', 'file_hashes', 'read_manifest', 'batched_scores', 'write_folder_atomically', 'Tagger',
            'load_tagger', 'fold_indices', 'fit_method', 'OverBudget', 'cross_fit_scores', 'tagger_rule', 'task_scores',
            'choose_method', 'train_tagger', 'folds_used', 'settings_used', 'precision_cuts', 'precision_tags',
-           'precision_summary', 'cross_validation_record', 'read_cross_validation', 'model_card',
-           'add_labeled_data_args', 'add_issue_source_args', 'read_issue_source', 'train_cli', 'tag_cli']
+           'wilson_lower', 'bound_cut', 'issue_dates', 'forward_fit_scores', 'cut_scores', 'precision_summary',
+           'cross_validation_record', 'read_cross_validation', 'cut_record', 'model_card', 'add_labeled_data_args',
+           'add_issue_source_args', 'read_issue_source', 'train_cli', 'tag_cli']
 
 # %% ../nbs/18_tagger.ipynb #a307b60e
 FORMAT, FORMAT_VERSION, MANIFEST = 'tagparrot-tagger', 1, 'tagger.json'
@@ -253,7 +254,7 @@ def choose_method(labels, train, task: str = 'multi', objective: str = 'micro', 
 def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str = 'multi', seed: int = 0, columns=None,
                  rule: str | None = None, settings: dict | None = None, objective: str | None = None,
                  folds: int | None = None, budget_minutes: float = 10.0, candidates=AUTO_CANDIDATES,
-                 precision: float | None = None) -> Tagger:
+                 precision: float | None = None, cuts_on: str = 'time', confidence: float | None = None) -> Tagger:
     "Fit `method` (or the best of `auto`) on every labeled issue of `data`, its rule on out-of-fold scores; the tagger, unsaved"
     from datasets import concatenate_datasets
     t0 = time.perf_counter()
@@ -270,12 +271,13 @@ def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str 
     else: S = cross_fit_scores(method, splits.labels, pool, folds, seed, settings, ds['unsup']) if folds else None
     m = fit_method(method, splits.labels, pool, settings, ds['unsup'], seed)
     if S is not None: r.fit(S, Y)
-    shown = None if S is None else np.round(r.transform(S), SCORE_DECIMALS)  # the scores `tag` prints
     scores = {'cross-validated': task_scores(Y, r.decide(S), splits.labels, task)} if S is not None else {}
     if published and len(ds['test']):
         test_tags = r.decide(m.predict_proba(list(ds['test']['text'])))
         scores['test'] = task_scores(np.asarray(ds['test']['label_ids']), test_tags, splits.labels, task)
     cap = 1 if task == 'single' else r.max_labels
+    S_cut, how = (S, 'shuffled') if precision is None else cut_scores(
+        method, splits.labels, pool, S, data, columns, cuts_on, folds, seed, settings, ds['unsup'])
     return Tagger(m, r, {
         'format': FORMAT, 'format_version': FORMAT_VERSION, 'tagparrot_version': __version__,
         'method': method, 'class': f"{type(m).__module__}:{type(m).__qualname__}", 'checkpoint': str(m.checkpoint),
@@ -287,11 +289,10 @@ def train_tagger(data=None, labels=None, method: str = 'naive-bayes', task: str 
                  'fingerprint': splits.fingerprint(), 'split_fingerprint': splits.split_fingerprint(),
                  'split': splits.report['split'],
                  'issues': {'train': len(pool), 'test': len(ds['test']) if published else 0}},
-        'scores': scores,
-        'precision': None if precision is None else precision_summary(shown, Y, splits.labels, precision, cap),
-        'seed': seed, 'seconds': round(time.perf_counter() - t0, 1), 'files': {},
+        'scores': scores, 'seed': seed, 'seconds': round(time.perf_counter() - t0, 1), 'files': {},
         'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-        'cross_validation': None if S is None else cross_validation_record(pool['text'], Y, shown)})
+        **({'precision': None, 'cross_validation': None} if S is None else
+           cut_record(r, S_cut, Y, pool['text'], splits.labels, precision, cap, confidence, how))})
 
 # %% ../nbs/18_tagger.ipynb #16753948
 def folds_used(rule, method: str, task: str, folds: int | None, precision: float | None = None) -> int:
@@ -319,7 +320,7 @@ from .evaluation import top_k
 
 SCORE_DECIMALS, MIN_CORRECT = 4, 5  # scores as `tag` prints them; the right tags a cut needs behind it
 
-def precision_cuts(S, Y, target: float, min_correct: int = MIN_CORRECT) -> np.ndarray:
+def precision_cuts(S, Y, target: float, min_correct: int = MIN_CORRECT, confidence: float | None = None) -> np.ndarray:
     "Per label, the lowest cut above which `S`'s tags were right at least `target` of the time at every score; or inf"
     S, Y = np.round(np.asarray(S, dtype=float), SCORE_DECIMALS), np.asarray(Y, dtype=int)
     cuts = np.full(S.shape[1], np.inf)
@@ -328,6 +329,8 @@ def precision_cuts(S, Y, target: float, min_correct: int = MIN_CORRECT) -> np.nd
         rate = IsotonicRegression(increasing=True).fit(S[:, j], Y[:, j]).predict(u)
         if (ok := np.flatnonzero(rate >= target - 1e-9)).size and Y[S[:, j] >= u[ok[0]], j].sum() >= min_correct:
             cuts[j] = u[0] if ok[0] == 0 else (u[ok[0] - 1] + u[ok[0]]) / 2
+        if confidence is not None and np.isfinite(cuts[j]):  # and all its tags together, at that confidence
+            cuts[j] = bound_cut(S[:, j], Y[:, j], cuts[j], target, confidence)
     return cuts
 
 # %% ../nbs/18_tagger.ipynb #ac064bc9
@@ -338,17 +341,71 @@ def precision_tags(S, cuts, max_labels: int | None = None) -> np.ndarray:
     if max_labels is not None: tags &= top_k(np.where(tags == 1, S, -np.inf), max_labels)
     return tags
 
+# %% ../nbs/18_tagger.ipynb #67318016
+def wilson_lower(right, n, confidence: float = 0.95):
+    "One-sided lower bound at `confidence` of a right-rate seen as `right` of `n` (Wilson score interval); 0 if n is 0"
+    from scipy.stats import norm
+    k, n = np.asarray(right, dtype=float), np.asarray(n, dtype=float)
+    z, m = norm.ppf(confidence), np.maximum(n, 1)
+    p = k / m
+    lo = (p + z * z / (2 * m) - z * np.sqrt(p * (1 - p) / m + z * z / (4 * m * m))) / (1 + z * z / m)
+    return np.where(n > 0, lo, 0.0)
+
+# %% ../nbs/18_tagger.ipynb #b2503ea2
+def bound_cut(s, y, cut: float, target: float, confidence: float) -> float:
+    "The lowest cut from `cut` up whose tags above it were right at least `target` of the time at `confidence`; or inf"
+    s, y = np.asarray(s, dtype=float), np.asarray(y, dtype=int)
+    u = np.unique(s[s >= cut])
+    above = s[:, None] >= u
+    ok = np.flatnonzero(wilson_lower((above & (y[:, None] == 1)).sum(0), above.sum(0), confidence) >= target - 1e-9)
+    if not ok.size: return np.inf
+    return cut if ok[0] == 0 else float((u[ok[0] - 1] + u[ok[0]]) / 2)
+
+# %% ../nbs/18_tagger.ipynb #7afdec25
+def issue_dates(data=None, columns=None, texts=()) -> np.ndarray | None:
+    "The creation date of each of `texts` (issues as methods read them) in the records of `data`; None if one lacks it"
+    import pandas as pd
+    date = {}
+    for r in read_issues(data, columns=columns): date.setdefault(issue_text(r), r.get('created_at'))
+    d = pd.to_datetime(pd.Series([date.get(t) for t in texts], dtype=object), utc=True, errors='coerce',
+                       format='ISO8601')  # as GitHub writes dates
+    return None if d.isna().any() else d.dt.tz_convert(None).to_numpy()
+
+# %% ../nbs/18_tagger.ipynb #23fa85ea
+def forward_fit_scores(method: str, labels, train, dates, folds: int = 5, seed: int = 0, settings: dict | None = None,
+                       unsup=None, older: float = 0.5) -> np.ndarray:
+    "Time-ordered out-of-fold scores: the newer issues in `folds` parts, each scored by `method` fitted on all older"
+    order = np.argsort(np.asarray(dates), kind='stable')
+    S, seen = np.full((len(order), len(labels)), np.nan), order[:int(len(order) * older)]  # the oldest only train
+    for part in np.array_split(order[len(seen):], folds):
+        if not len(part): continue
+        m = fit_method(method, labels, train.select(np.sort(seen)), settings, unsup, seed)
+        S[part] = m.predict_proba([train['text'][int(i)] for i in part])
+        seen = np.r_[seen, part]
+    return S
+
+# %% ../nbs/18_tagger.ipynb #98db2f89
+def cut_scores(method: str, labels, pool, S, data=None, columns=None, cuts_on: str = 'time', folds: int = 5,
+               seed: int = 0, settings: dict | None = None, unsup=None) -> tuple[np.ndarray, str]:
+    "The out-of-fold scores precision cuts are chosen on (NaN: not scored) and how: time-ordered where dates allow"
+    if cuts_on not in ('time', 'shuffled'):
+        raise TagparrotError(f"cuts are chosen on 'time' or 'shuffled' folds, not '{cuts_on}'")
+    dates = issue_dates(data, columns, pool['text']) if cuts_on == 'time' else None
+    if dates is None: return S, 'shuffled'
+    return forward_fit_scores(method, labels, pool, dates, folds, seed, settings, unsup), 'time-ordered'
+
 # %% ../nbs/18_tagger.ipynb #1214cae5
-def precision_summary(S, Y, labels, target: float, max_labels: int | None = None) -> dict:
+def precision_summary(S, Y, labels, target: float, max_labels: int | None = None,
+                      confidence: float | None = None) -> dict:
     "The manifest's `precision` block: each label's cut (None: never applied) and what the cuts did on the scores `S`"
-    cuts = precision_cuts(S, Y, target)
+    cuts = precision_cuts(S, Y, target, confidence=confidence)
     T, Y = precision_tags(S, cuts, max_labels), np.asarray(Y, dtype=int)
     right, tagged = (T & Y).sum(0), T.sum(0)
     per = {l: {'cut': round(float(c), 6) if np.isfinite(c) else None, 'precision': round(r / t, 4) if t else None,
                'recall': round(r / max(p, 1), 4), 'tagged': int(t)}
            for l, c, r, t, p in zip(labels, cuts, right.tolist(), tagged.tolist(), Y.sum(0).tolist())}
-    return {'target': target, 'min_correct': MIN_CORRECT, 'max_labels': max_labels, 'labels': per,
-            'unreachable': [l for l, c in zip(labels, cuts) if not np.isfinite(c)],
+    return {'target': target, 'min_correct': MIN_CORRECT, 'confidence': confidence, 'max_labels': max_labels,
+            'labels': per, 'unreachable': [l for l, c in zip(labels, cuts) if not np.isfinite(c)],
             'cross-validated': {'issues': len(Y),
                                 'precision': round(right.sum() / tagged.sum(), 4) if tagged.sum() else None,
                                 'coverage': round(float(T.any(1).mean()), 4) if len(Y) else 0.0}}
@@ -371,6 +428,17 @@ def read_cross_validation(man: dict) -> tuple[list[str], np.ndarray, np.ndarray]
     Y = np.array([[int(c) for c in t] for t in cv['targets']], dtype=int).reshape(-1, len(man['labels']))
     S = np.array([[float(v) for v in s.split()] for s in cv['scores']], dtype=float).reshape(-1, len(man['labels']))
     return cv['digests'], Y, S
+
+# %% ../nbs/18_tagger.ipynb #98480ef2
+def cut_record(rule, S, Y, texts, labels, precision: float | None, max_labels: int | None,
+               confidence: float | None = None, folds: str = 'shuffled') -> dict:
+    "The manifest's `precision` and `cross_validation` entries from out-of-fold scores `S` (rows of NaN: not scored)"
+    kept = ~np.isnan(np.asarray(S, dtype=float)).any(1)
+    shown, Y = np.round(rule.transform(np.asarray(S)[kept]), SCORE_DECIMALS), np.asarray(Y)[kept]  # as `tag` prints
+    return {'precision': None if precision is None else precision_summary(shown, Y, labels, precision, max_labels,
+                                                                          confidence),
+            'cross_validation': cross_validation_record([t for t, k in zip(texts, kept) if k], Y, shown)
+                                | {'folds': folds}}
 
 # %% ../nbs/18_tagger.ipynb #14689fd8
 def _rule_fits(man: dict) -> bool:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/18c_triage.ipynb #5eefd021
 from __future__ import annotations
-import json, os, time
+import itertools, json, os, time
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
@@ -19,11 +19,12 @@ from .tagger import (load_tagger, precision_cuts, precision_tags, read_cross_val
                               train_tagger)
 
 # %% auto #0
-__all__ = ['HINTS', 'MARKER', 'CUTS', 'TARGETS', 'FLOORS', 'wait_seconds', 'http_error', 'GitHub', 'github_names',
-           'removed_labels', 'applied_cuts', 'decide_issue', 'plan_issues', 'upsert_comment', 'comment_text',
-           'apply_plan', 'read_event', 'repo_issues', 'summary_table', 'triage_repo', 'triage_cli', 'label_curves',
-           'operating_point', 'precision_frontier', 'compare_taggers', 'no_worse', 'plot_label_curves', 'report_cli',
-           'best_label_tags', 'replay_tagger', 'replay_schedule', 'replay_rows', 'plot_replay']
+__all__ = ['HINTS', 'MARKER', 'CUTS', 'TARGETS', 'FLOORS', 'CUT_CANDIDATES', 'wait_seconds', 'http_error', 'GitHub',
+           'github_names', 'removed_labels', 'applied_cuts', 'decide_issue', 'plan_issues', 'upsert_comment',
+           'comment_text', 'apply_plan', 'read_event', 'repo_issues', 'summary_table', 'triage_repo', 'triage_cli',
+           'label_curves', 'operating_point', 'precision_frontier', 'compare_taggers', 'no_worse', 'plot_label_curves',
+           'report_cli', 'best_label_tags', 'replay_tagger', 'replay_schedule', 'replay_rows', 'candidate_name',
+           'history_rows', 'candidate_summary', 'chosen_cuts', 'plot_replay']
 
 # %% ../nbs/18c_triage.ipynb #af81348c
 def wait_seconds(r, now: float) -> float | None:
@@ -283,11 +284,11 @@ def operating_point(tags, Y) -> dict:
 # %% ../nbs/18c_triage.ipynb #22b2ac4b
 TARGETS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99)
 
-def precision_frontier(S_fit, Y_fit, S, Y, max_labels=None, targets=TARGETS) -> pd.DataFrame:
+def precision_frontier(S_fit, Y_fit, S, Y, max_labels=None, targets=TARGETS, confidence=None) -> pd.DataFrame:
     "One row per precision target: cuts chosen on (`S_fit`, `Y_fit`), then what they do on (`S`, `Y`)"
     rows = []
     for t in targets:
-        cuts = precision_cuts(S_fit, Y_fit, t)
+        cuts = precision_cuts(S_fit, Y_fit, t, confidence=confidence)
         rows.append({'target': t, 'labels_applied': int(np.isfinite(cuts).sum())} |
                     operating_point(precision_tags(S, cuts, max_labels), Y))
     return pd.DataFrame(rows)
@@ -349,9 +350,10 @@ def report_cli(argv=None) -> int:
     except ValueError: raise TagparrotError(f"--cuts takes numbers separated by commas, got '{a.cuts}'") from None
     _, Y, S = read_cross_validation(man)
     curves = label_curves(S, Y, man['labels'], cuts)
-    cap = (man.get('precision') or {}).get('max_labels', 1 if man['task'] == 'single' else None)
+    p = man.get('precision') or {}
+    cap = p.get('max_labels', 1 if man['task'] == 'single' else None)
     print(curves.round(3).to_string(index=False), end='\n\n')
-    print(precision_frontier(S, Y, S, Y, cap).round(3).to_string(index=False))
+    print(precision_frontier(S, Y, S, Y, cap, confidence=p.get('confidence')).round(3).to_string(index=False))
     if a.figure: plot_label_curves(curves, a.figure)
     return 0
 
@@ -376,12 +378,13 @@ def best_label_tags(S, floor: float = 0.4) -> np.ndarray:
 
 # %% ../nbs/18c_triage.ipynb #234e8463
 def replay_tagger(recs, start: str, end: str | None = None, labels='hf-datasets', method: str = 'naive-bayes',
-                  target: float = 0.9, seed: int = 0):
+                  target: float = 0.9, seed: int = 0, cuts_on: str = 'time'):
     "A tagger trained on the records created before `start`, and the issues it meets until `end`, oldest first"
-    older = pd.DataFrame([{k: r[k] for k in ('title', 'body', 'labels')} for r in recs if r['created_at'] < start])
+    older = pd.DataFrame([{k: r[k] for k in ('title', 'body', 'labels', 'created_at')}
+                          for r in recs if r['created_at'] < start])
     later = sorted((r for r in recs if start <= r['created_at'] < (end or '9999') and not r.get('pull_request')),
                    key=lambda r: r['created_at'])
-    return train_tagger(older, labels, method, seed=seed, precision=target), later
+    return train_tagger(older, labels, method, seed=seed, precision=target, cuts_on=cuts_on), later
 
 # %% ../nbs/18c_triage.ipynb #ee761c97
 def replay_schedule(recs, start: str, every_months: int | None = None, **kw) -> list[tuple]:
@@ -404,10 +407,10 @@ def _period(tagger, later) -> dict:
             'cap': man['precision']['max_labels']}
 
 # %% ../nbs/18c_triage.ipynb #7893a447
-def _rule_tags(rule: str, setting: float, p: dict, S) -> np.ndarray:
+def _rule_tags(rule: str, setting: float, p: dict, S, confidence: float | None = None) -> np.ndarray:
     "Tags of `S` under a rule: the precision cuts for target `setting` of the period's tagger, or the best label"
     if rule == 'best label': return best_label_tags(S, setting)
-    return precision_tags(S, precision_cuts(p['S_fit'], p['Y_fit'], setting), p['cap'])
+    return precision_tags(S, precision_cuts(p['S_fit'], p['Y_fit'], setting, confidence=confidence), p['cap'])
 
 # %% ../nbs/18c_triage.ipynb #107b4f6d
 def _replay_row(rule: str, setting: float, tags, Y) -> dict:
@@ -426,20 +429,60 @@ def _cv(tags, Y) -> dict:
     return {'cv_precision': pt['precision'], 'cv_coverage': pt['coverage']}
 
 # %% ../nbs/18c_triage.ipynb #e545d0f7
-def replay_rows(periods, targets=TARGETS, floors=FLOORS) -> pd.DataFrame:
-    "Both rules, one row per precision target or floor, on every issue the (tagger, issues) `periods` met"
+def replay_rows(periods, targets=TARGETS, floors=FLOORS, confidence: float | None = None) -> pd.DataFrame:
+    "Both rules, one row per precision target (cuts at `confidence`) or floor, on every issue the `periods` met"
     parts = [_period(t, later) for t, later in periods]
     Y, Y_fit = (np.concatenate([p[k] for p in parts]) for k in ('Y', 'Y_fit'))
     rows = []
     for rule, settings in (('precision', targets), ('best label', floors)):
         for s in settings:
-            tags, promise = (np.concatenate([_rule_tags(rule, s, p, p[k]) for p in parts]) for k in ('S', 'S_fit'))
+            tags, promise = (np.concatenate([_rule_tags(rule, s, p, p[k], confidence) for p in parts])
+                             for k in ('S', 'S_fit'))
             rows.append(_replay_row(rule, s, tags, Y) | _cv(promise, Y_fit))
     return pd.DataFrame(rows).assign(trainings=len(parts))
 
+# %% ../nbs/18c_triage.ipynb #ee318a96
+CUT_CANDIDATES = (('shuffled', None), ('shuffled', 0.9), ('shuffled', 0.95), ('time', None), ('time', 0.9),
+                  ('time', 0.95))  # (folds, confidence of the bound; None: the point estimate)
+
+def candidate_name(folds: str, confidence: float | None) -> str:
+    "How tables name a cut rule: its folds, and its bound or the point estimate"
+    return f"{folds} folds, {'point estimate' if confidence is None else f'{confidence:.0%} bound'}"
+
+# %% ../nbs/18c_triage.ipynb #3b46a42b
+def history_rows(recs, end: str, starts=('2021-04-01', '2021-07-01'), every: int = 3, targets=(0.9,),
+                 method: str = 'naive-bayes', candidates=CUT_CANDIDATES) -> pd.DataFrame:
+    "Each cut candidate replayed inside the history: records created before `end` only, from each start, both schedules"
+    hist, rows = [r for r in recs if r['created_at'] < end], []
+    schedules = {'once': None, f'every {every} months': every}
+    for start, name, folds in itertools.product(starts, schedules, dict.fromkeys(f for f, _ in candidates)):
+        periods = replay_schedule(hist, start, schedules[name], method=method, target=targets[0], cuts_on=folds)
+        rows += [replay_rows(periods, targets, (), conf).assign(candidate=candidate_name(folds, conf), folds=folds,
+                                                                 confidence=conf, start=start, schedule=name)
+                 for f, conf in candidates if f == folds]
+    return pd.concat(rows, ignore_index=True).assign(end=end, method=method)
+
+# %% ../nbs/18c_triage.ipynb #19654824
+def candidate_summary(rows: pd.DataFrame, target: float = 0.9) -> pd.DataFrame:
+    "Per candidate: each case's precision / coverage at `target`, whether it held `target` in all, mean coverage"
+    at = rows[rows.setting == target].assign(
+        case=lambda d: d.start + ', ' + d.schedule, held=lambda d: d.right >= target * d.added - 1e-9,
+        shown=lambda d: [f"{'-' if pd.isna(p) else f'{p:.3f}'} / {c:.1%}" for p, c in zip(d.precision, d.coverage)])
+    cases = at.pivot(index='candidate', columns='case', values='shown')
+    per = at.groupby('candidate', sort=False).agg(held=('held', 'all'), coverage=('coverage', 'mean'),
+                                                  folds=('folds', 'first'), confidence=('confidence', 'first'))
+    return cases.loc[per.index].join(per)
+
+# %% ../nbs/18c_triage.ipynb #d5f8b08b
+def chosen_cuts(rows: pd.DataFrame, target: float = 0.9) -> pd.Series:
+    "The candidate right at least `target` of the time in every case of `rows` (or adding nothing) that covers most"
+    per = candidate_summary(rows, target)
+    if not per.held.any(): raise TagparrotError(f"no candidate held {target} in every case")
+    return per[per.held].sort_values('coverage', ascending=False, kind='stable').iloc[0]
+
 # %% ../nbs/18c_triage.ipynb #6fcf45a3
 def plot_replay(df: pd.DataFrame, target: float = 0.9, floor: float = 0.4, path=None):
-    "Precision against coverage of the replay per rule and schedule, with the cross-validated promise; choices ringed"
+    "Precision against coverage of the replay per rule and schedule, with the out-of-fold promise; choices ringed"
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for (schedule, rule), d in df.dropna(subset=['precision']).groupby(['schedule', 'rule'], sort=False):
@@ -447,7 +490,7 @@ def plot_replay(df: pd.DataFrame, target: float = 0.9, floor: float = 0.4, path=
         ax.plot(d.coverage, d.precision, 'o', ls=ls, color=c, ms=3, label=f'{rule}, trained {schedule}')
         if rule == 'precision' and schedule == 'once':
             ax.plot(d.cv_coverage, d.cv_precision, 'x', ls=':', color=c, ms=4, alpha=0.6,
-                    label=f'{rule}: cross-validated promise')
+                    label=f'{rule}: out-of-fold promise')
         at = d[d.setting == (target if rule == 'precision' else floor)]
         ax.plot(at.coverage, at.precision, 'o', ms=11, mfc='none', color=c)
     ax.axhline(target, color='grey', lw=0.8, ls=':')

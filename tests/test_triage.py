@@ -245,6 +245,22 @@ def test_report_prints_cuts_and_compares_two_taggers(tagger_dir, tmp_path, capsy
     assert len(err) == 1 and 'is worse than' in err[0]
 
 
+def test_dated_issues_get_cuts_from_time_ordered_folds(tmp_path, capsys):
+    "Issues with creation dates: the cuts come from the newer half, each scored by a model of older issues only"
+    rows = [{'title': f'{t} report {i}', 'body': w, 'labels': [l],
+             'created_at': f'2025-{1 + i % 12:02d}-{1 + i // 12:02d}T09:00:00Z'}
+            for i in range(20) for t, (l, w) in TOPICS.items()]
+    (tmp_path/'issues.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    out = str(tmp_path/'tagger')
+    assert main(['train', '--data', str(tmp_path/'issues.jsonl'), '--method', 'naive-bayes', '--precision', '0.9',
+                 '--out', out]) == 0
+    cv = json.loads((tmp_path/'tagger'/'tagger.json').read_text())['cross_validation']
+    assert cv['folds'] == 'time-ordered' and len(cv['digests']) == 30   # 60 issues: the newer 30
+    capsys.readouterr()
+    assert report_cli(['--model', out, '--no-worse-than', out]) == 0
+    assert json.loads(capsys.readouterr().out)['issues'] == 30
+
+
 @pytest.mark.parametrize('name', ['triage', 'report'])
 def test_help_ends_with_an_example(name, capsys):
     assert main([name, '--help']) == 0
