@@ -16,12 +16,13 @@ from .core import TagparrotError, get_device, preset_budget, registry_preset, re
 from .encoders import Embedder, mean_pool, sentence_encoder, text_hash
 from .evaluation import DecisionRule, TaggingMethod, f1_scores, validation_halves
 from .augment import augment_texts
+from .zeroshot import cosine_score, label_descriptions
 
 # %% auto #0
-__all__ = ['BUDGETS', 'SETTINGS', 'LOSSES', 'ABLATIONS', 'SemiMethod', 'Tagger', 'bernoulli_kl', 'consistency_loss',
+__all__ = ['BUDGETS', 'SETTINGS', 'LOSSES', 'NAME_MODES', 'ABLATIONS', 'SemiMethod', 'Tagger', 'bernoulli_kl', 'consistency_loss',
            'augment_unsup', 'train_tagger', 'UDA', 'mc_dropout_probs', 'bald_scores', 'select_pseudo', 'UST',
-           'pair_budget', 'contrastive_pairs', 'SplitEncoder', 'supcon_loss', 'Contrastive', 'compare_setfit',
-           'ablation_splits']
+           'pair_budget', 'contrastive_pairs', 'SplitEncoder', 'supcon_loss', 'label_anchors', 'Contrastive',
+           'compare_setfit', 'ablation_splits']
 
 # %% ../nbs/09_semi.ipynb #ce5bf643
 BUDGETS = {
@@ -45,7 +46,7 @@ BUDGETS = {
 }
 
 SETTINGS = {  # knobs no preset changes: the papers' values (UDA: temperature 0.4, confidence 0.8, weight 1)
-    'contrastive': dict(jaccard=False, C=1.0, temperature=0.1),
+    'contrastive': dict(jaccard=False, C=1.0, temperature=0.1, names='none', prior_weight=4.0, descriptions=None),
     'uda': dict(lr=1e-3, encoder_lr=2e-5, train_encoder=False, aug_op='delete', uda_weight=1.0, ramp=0.3,
                 temperature=0.4, confidence=0.8, hidden=256, dropout=0.2),
     'ust': dict(lr=1e-3, encoder_lr=2e-5, train_encoder=False, batch_size=16, sampling='easy', hidden=256, dropout=0.2),
@@ -384,8 +385,18 @@ def supcon_loss(E: torch.Tensor, Y: torch.Tensor, temperature: float = 0.1) -> t
     return (-(log_p * pos).sum(1)[has] / pos.sum(1)[has]).mean()
 
 
+# %% ../nbs/09_semi.ipynb #1a023063
+def label_anchors(labels, descriptions: dict | None = None) -> tuple[list[str], list[list[int]]]:
+    "Every label's phrasings (given `descriptions`, else `label_descriptions`) as labeled examples: texts, 0/1 rows"
+    texts, Y = [], []
+    for j, l in enumerate(labels):
+        for t in (descriptions or {}).get(l) or label_descriptions(l):
+            texts.append(t); Y.append([int(k == j) for k in range(len(labels))])
+    return texts, Y
+
 # %% ../nbs/09_semi.ipynb #bb185bdb
 LOSSES = ('cosine', 'supcon')
+NAME_MODES = ('none', 'anchors', 'prior', 'both')  # how label names enter: not, as examples, as prior scores, or both
 
 class Contrastive(SemiMethod):
     "SetFit-style: contrastive tuning of the sentence encoder (pairs or whole batches), then one-vs-rest logistic heads"
@@ -395,13 +406,45 @@ class Contrastive(SemiMethod):
                  train_layers: int | None = None, pairs_per_issue: int | None = None, max_pairs: int | None = None,
                  batch_size: int | None = None, lr: float | None = None, epochs: int | None = None,
                  loss: str | None = None, temperature: float | None = None, jaccard: bool | None = None,
-                 C: float | None = None):
+                 C: float | None = None, names: str | None = None, prior_weight: float | None = None,
+                 descriptions: dict | None = None):
         super().__init__(labels, preset, checkpoint, dict(
             max_seq_length=max_seq_length, tune_seq_length=tune_seq_length, train_layers=train_layers,
             pairs_per_issue=pairs_per_issue, max_pairs=max_pairs, batch_size=batch_size, lr=lr, epochs=epochs,
-            loss=loss, temperature=temperature, jaccard=jaccard, C=C))
+            loss=loss, temperature=temperature, jaccard=jaccard, C=C, names=names, prior_weight=prior_weight,
+            descriptions=descriptions))
         if self.budget['loss'] not in LOSSES:
             raise TagparrotError(f"unknown contrastive loss '{self.budget['loss']}' (choose from {', '.join(LOSSES)})")
+        if self.budget['names'] not in NAME_MODES:
+            raise TagparrotError(f"unknown names mode '{self.budget['names']}' (choose from {', '.join(NAME_MODES)})")
+
+    _fitted = SemiMethod._fitted + ('issues_per_label', 'name_emb', 'name_center')
+
+    def fit(self, train, valid=None, unsup=None):
+        "Label names first: their phrasings join the issues as labeled examples (anchors), score them (prior), or both"
+        Y = np.array(train['label_ids'], dtype=int).reshape(-1, len(self.labels))
+        texts, self.issues_per_label = list(train['text']), Y.sum(0)
+        if self.budget['names'] in ('anchors', 'both'):
+            at, ay = label_anchors(self.labels, self.budget['descriptions'])
+            train = {'text': texts + at, 'label_ids': Y.tolist() + ay}
+        super().fit(train, valid, unsup)
+        if self.budget['names'] in ('prior', 'both'): self._fit_prior(texts)
+        return self
+
+    def _fit_prior(self, texts):
+        "Each label's mean phrasing embedding, and its mean cosine over the training issues (the prior's centre)"
+        phrasings = lambda l: (self.budget['descriptions'] or {}).get(l) or label_descriptions(l)
+        P = np.stack([self.encoder.encode(phrasings(l)).mean(0) for l in self.labels])
+        self.name_emb = P / np.linalg.norm(P, axis=1, keepdims=True)
+        self.name_center = (self.encoder.encode(texts) @ self.name_emb.T).mean(0) if texts else 0.0
+
+    def predict_proba(self, texts) -> np.ndarray:
+        "The heads' scores; under a prior, blended with the label names' scores, which weigh less as a label gains issues"
+        S = super().predict_proba(texts)
+        if self.budget['names'] not in ('prior', 'both') or not len(S): return S
+        Z = cosine_score(self.encoder.encode(list(texts)) @ self.name_emb.T - self.name_center)
+        w = self.budget['prior_weight'] / (self.budget['prior_weight'] + self.issues_per_label)
+        return (w * Z + (1 - w) * S).astype(np.float32)
 
     def _batches(self, Y) -> list:
         "Per step: a batch of pairs `(i, j, target)` (cosine), or of issue indices (supcon), `epochs` times over"

@@ -75,6 +75,7 @@ LAYERS = [
     ('tagparrot.methods',),                           # the registry
     ('tagparrot.runner',),                            # the slice runner, which builds methods by name
     ('tagparrot.study', 'tagparrot.cluster', 'tagparrot.tagger', 'tagparrot.labeling'),
+    ('tagparrot.own', 'tagparrot.triage'),           # the own-labels protocol and triage, built on the tagger
     ('tagparrot.cli', 'tagparrot.__main__'),
 ]
 
