@@ -83,7 +83,8 @@ def mentioned(path: Path, unit: str) -> tuple:
     df, text = _table(path), f" {_norm(unit)} "
     out = []
     for c in _keys(df):
-        if pd.to_numeric(df[c], errors='coerce').notna().all(): continue
+        given = df[c].astype(str)[df[c].astype(str) != '']  # an empty cell does not make a numeric column a text one
+        if pd.to_numeric(given, errors='coerce').notna().all(): continue
         named = tuple(sorted(v for v in set(df[c].astype(str)) if len(v) >= 3 and f" {_norm(v)} " in text))
         if named: out.append((c, named))
     return tuple(out)
